@@ -1,0 +1,51 @@
+# newsroom — quick start: `make run` (set up and serve), `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := newsroom.settings
+SAMPLES ?= tests/fixtures/seeds
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install migrate samples run test lint check bench clean
+
+help:
+	@echo "make run     set up a virtualenv, migrate, import the sample articles, serve on http://$(HOST):$(PORT)"
+	@echo "make test    run the whole test suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make lint    ruff, migrations in sync, deploy checks"
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	mkdir -p var
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py setup_roles
+
+samples: migrate
+	DJANGO_DEBUG=1 $(PY) manage.py import_articles --status published $(SAMPLES) tests/fixtures/finews
+
+run: samples
+	@echo
+	@echo "  Site:  http://$(HOST):$(PORT)/"
+	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (create a login first: $(PY) manage.py createsuperuser)"
+	@echo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	mkdir -p var
+	DJANGO_DEBUG=1 $(PY) manage.py test tests --noinput -v 2
+
+lint: install
+	$(VENV)/bin/ruff check .
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=lint-only-$$(date +%s)-a-long-random-enough-secret-key-value DJANGO_ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,95 @@
+"""Plain-text page dumps: paragraphs split by full-width spaces, the host's footer glued on."""
+
+import html
+import re
+from dataclasses import dataclass
+
+PARAGRAPH_SPLIT = re.compile(r"(?:\u3000\u3000|\r?\n)+")
+# Where the host site's boilerplate starts: its self-description and copyright notice.
+FOOTER_MARKERS = re.compile(
+    r"中国网是国务院新闻办公室|凡本网站?注明|版权所有|Copyright\s*©|©\s*\d{4}|未经本网授权"
+)
+FOOTER_SOURCE = re.compile(r"来源[：:]\s*(?P<name>[\u4e00-\u9fffA-Za-z0-9·]{2,20})")
+SENTENCE_END = re.compile(r"[。！？!?…）)](?:[”’」』\"'])*")
+TRAILING_CAPTION = re.compile(r"(?<=[。！？!?”’」])\s*[（(](?P<caption>[^（()）]{2,60})[）)]\s*$")
+CAPTION_LINE = re.compile(r"^[（(](?P<caption>[^（()）]{2,80})[）)]$")
+SHORT_LINE = 40
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "p", "caption", "subhead", "note"
+    text: str
+
+
+@dataclass(frozen=True)
+class TextDump:
+    blocks: tuple[Block, ...]
+    source_name: str | None
+    footer: str
+
+    @property
+    def body_html(self) -> str:
+        out = []
+        for block in self.blocks:
+            text = html.escape(block.text, quote=False)
+            if block.kind == "subhead":
+                out.append(f"<h2>{text}</h2>")
+            elif block.kind in {"caption", "note"}:
+                out.append(f'<p class="{block.kind}">{text}</p>')
+            else:
+                out.append(f"<p>{text}</p>")
+        return "".join(out)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(block.text for block in self.blocks)
+
+    def first(self, kind: str) -> str | None:
+        return next((block.text for block in self.blocks if block.kind == kind), None)
+
+
+def split_footer(text: str) -> tuple[str, str]:
+    """Return (story, footer): the footer is the host's link list and copyright block."""
+    marker = FOOTER_MARKERS.search(text)
+    if not marker:
+        return text, ""
+    head = text[: marker.start()]
+    # The related-links list sits between the story's last sentence and the copyright block;
+    # link titles carry no sentence-ending punctuation, so cut after the last one.
+    ends = list(SENTENCE_END.finditer(head))
+    cut = ends[-1].end() if ends else 0
+    return text[:cut], text[cut:]
+
+
+def classify(piece: str) -> list[Block]:
+    piece = piece.strip(" \u3000\t")
+    if not piece:
+        return []
+    match = CAPTION_LINE.match(piece)
+    if match:
+        caption = match.group("caption").strip()
+        kind = "note" if caption.startswith(("注：", "注:")) else "caption"
+        return [Block(kind, piece if kind == "note" else caption)]
+    if len(piece) <= SHORT_LINE and not SENTENCE_END.search(piece[-2:]) and "，" not in piece:
+        # Short unpunctuated lines are photo captions or subheads; subheads of this host pair
+        # two phrases with a space ("专卖店战略全面升级 进入零售驱动新阶段").
+        return [Block("subhead" if re.search(r"\S\s+\S", piece) else "caption", piece)]
+    blocks = []
+    match = TRAILING_CAPTION.search(piece)
+    if match:
+        blocks.append(Block("p", piece[: match.start()].strip()))
+        blocks.append(Block("caption", match.group("caption").strip()))
+    else:
+        blocks.append(Block("p", piece))
+    return blocks
+
+
+def parse_text_dump(text: str) -> TextDump:
+    """Return the story's blocks and the source named in the host's footer."""
+    story, footer = split_footer(text.strip())
+    source = FOOTER_SOURCE.search(footer)
+    blocks = [block for piece in PARAGRAPH_SPLIT.split(story) for block in classify(piece)]
+    return TextDump(
+        blocks=tuple(blocks), source_name=source.group("name") if source else None, footer=footer
+    )

@@ -1,0 +1,376 @@
+"""The newsroom's data: publishers, sections, listed companies, articles and the import ledger."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase, TagBase
+
+from articles.text import ascii_slug
+
+
+class Source(models.Model):
+    """A publisher a story came from (中国经济网, 财联社 …)."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("网址标识"), max_length=100, unique=True)
+    url = models.URLField(_("网站"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("来源")
+        verbose_name_plural = _("来源")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = ascii_slug(self.name, fallback="source")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:source", kwargs={"slug": self.slug})
+
+
+class SourceKey(models.Model):
+    """A key under which feeds refer to a source (the front matter's `categories` value)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(_("键"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("来源别名")
+        verbose_name_plural = _("来源别名")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Category(models.Model):
+    """An editorial section. Editors own these; import assigns them through keyword rules."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("网址标识"), max_length=100, unique=True)
+    description = models.TextField(_("简介"), blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    keywords = models.TextField(
+        _("自动归类关键词"),
+        blank=True,
+        help_text=_("每行或以逗号分隔一个关键词；标题或摘要包含任一关键词的新稿件归入本栏目（按排序优先）。"),
+    )
+    is_default = models.BooleanField(
+        _("默认栏目"), default=False, help_text=_("没有关键词命中时归入此栏目。")
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("栏目")
+        verbose_name_plural = _("栏目")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = ascii_slug(self.name, fallback="category")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:category", kwargs={"slug": self.slug})
+
+    def keyword_list(self) -> list[str]:
+        raw = self.keywords.replace("，", ",").replace("\n", ",")
+        return [word.strip() for word in raw.split(",") if word.strip()]
+
+
+class Stock(models.Model):
+    """A listed company, identified by market and code (SZ002024, HK00493, USNIO)."""
+
+    class Market(models.TextChoices):
+        SZ = "SZ", _("深交所")
+        SH = "SH", _("上交所")
+        BJ = "BJ", _("北交所")
+        HK = "HK", _("港交所")
+        US = "US", _("美股")
+
+    market = models.CharField(_("市场"), max_length=2, choices=Market.choices)
+    code = models.CharField(_("代码"), max_length=16)
+    name = models.CharField(_("公司名称"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["market", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["market", "code"], name="stock_market_code_unique"),
+        ]
+        verbose_name = _("股票")
+        verbose_name_plural = _("股票")
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.name}".strip()
+
+    @property
+    def symbol(self) -> str:
+        return f"{self.market}{self.code}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:stock", kwargs={"symbol": self.symbol})
+
+
+class ArticleTag(TagBase):
+    """A taggit tag whose slug is ASCII pinyin, so Chinese tags get usable URLs."""
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def slugify(self, tag, i=None):
+        slug = ascii_slug(tag, fallback="tag")
+        return f"{slug}-{i}" if i is not None else slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:tag", kwargs={"slug": self.slug})
+
+
+class TaggedArticle(ItemBase):
+    tag = models.ForeignKey(ArticleTag, on_delete=models.CASCADE, related_name="items")
+    content_object = models.ForeignKey(
+        "Article", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_object", "tag"], name="tagged_article_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tag", "content_object"], name="tagged_tag_article_idx")]
+
+
+class ImportRun(models.Model):
+    """One run of the import command: the ledger editors and operators read."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        OK = "ok", _("成功")
+        FAILED = "failed", _("有失败")
+        DRY_RUN = "dry_run", _("演练")
+
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    paths = models.JSONField(_("导入路径"), default=list)
+    host = models.CharField(_("主机"), max_length=200, blank=True)
+    pid = models.PositiveIntegerField(_("进程号"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("新建"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变"), default=0)
+    skipped = models.PositiveIntegerField(_("跳过"), default=0)
+    conflicts = models.PositiveIntegerField(_("待审冲突"), default=0)
+    failed = models.PositiveIntegerField(_("失败"), default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("导入记录")
+        verbose_name_plural = _("导入记录")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def needs_review(self):
+        return self.filter(needs_review=True)
+
+    def for_listing(self):
+        """Only what list pages and feeds show, with the relations they print."""
+        return self.select_related("source", "category").defer(
+            "body", "front_matter", "imported_values", "pending_changes", "search_text"
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        REVIEW = "review", _("待审")
+        PUBLISHED = "published", _("已发布")
+        REJECTED = "rejected", _("已拒绝")
+
+    title = models.CharField(_("标题"), max_length=300)
+    slug = models.SlugField(_("网址标识"), max_length=120, blank=True)
+    summary = models.TextField(_("摘要"), blank=True)
+    body = models.TextField(_("正文"), blank=True)
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    source = models.ForeignKey(
+        Source, verbose_name=_("来源"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="articles",
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("栏目"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="articles",
+    )
+    tags = TaggableManager(verbose_name=_("标签"), through=TaggedArticle, blank=True)
+    stocks = models.ManyToManyField(
+        Stock, verbose_name=_("股票"), blank=True, related_name="articles"
+    )
+
+    # Identity of the story across files, feeds and re-imports.
+    external_id = models.CharField(
+        _("外部编号"), max_length=64, null=True, blank=True, unique=True
+    )
+    original_url = models.URLField(_("原文链接"), max_length=500, null=True, blank=True)
+    fingerprint = models.CharField(
+        _("内容指纹"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    legacy_path = models.CharField(
+        _("旧站路径"), max_length=300, null=True, blank=True, unique=True,
+        help_text=_("旧 Jekyll 站点的网址，如 /emnews/2021/12/08/202112082206672930.html"),
+    )
+
+    # Import provenance.
+    source_file = models.CharField(_("源文件"), max_length=1000, blank=True)
+    source_format = models.CharField(_("源格式"), max_length=16, blank=True)
+    content_hash = models.CharField(_("文件哈希"), max_length=64, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    import_run = models.ForeignKey(
+        ImportRun, verbose_name=_("最近导入"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="articles",
+    )
+    front_matter = models.JSONField(_("原始头信息"), default=dict, blank=True)
+    inferred_fields = models.JSONField(_("推断字段"), default=list, blank=True)
+    # What the importer last wrote, field by field: a field whose current value differs from
+    # this was changed by an editor and is never overwritten by a re-import.
+    imported_values = models.JSONField(default=dict, blank=True, editable=False)
+    # The source's newer values for fields an editor changed, awaiting an editor's decision.
+    pending_changes = models.JSONField(_("来源新版本"), default=dict, blank=True)
+    needs_review = models.BooleanField(_("需复核"), default=False)
+
+    search_text = models.TextField(blank=True, editable=False)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        verbose_name = _("稿件")
+        verbose_name_plural = _("稿件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["original_url"],
+                condition=Q(original_url__isnull=False),
+                name="article_original_url_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"], name="article_pub_idx"),
+            models.Index(
+                fields=["source", "status", "-published_at"], name="article_source_pub_idx"
+            ),
+            models.Index(
+                fields=["category", "status", "-published_at"], name="article_cat_pub_idx"
+            ),
+            models.Index(fields=["-published_at", "-id"], name="article_date_idx"),
+            models.Index(
+                fields=["needs_review"], condition=Q(needs_review=True),
+                name="article_needs_review_idx",
+            ),
+            models.Index(fields=["import_run"], name="article_import_run_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = ascii_slug(self.external_id or self.title, fallback="article")[:120]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug or "a"})
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+
+class ImportedFile(models.Model):
+    """What the importer last saw at a path; lets a re-run skip unchanged files unread."""
+
+    path = models.CharField(max_length=1000, unique=True)
+    size = models.BigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    content_hash = models.CharField(max_length=64)
+    article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="files"
+    )
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已导入文件")
+        verbose_name_plural = _("已导入文件")
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ImportFileResult(models.Model):
+    """A file's outcome in one run (skipped files are counted, not listed)."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("新建")
+        UPDATED = "updated", _("更新")
+        UNCHANGED = "unchanged", _("未变")
+        CONFLICT = "conflict", _("待审冲突")
+        DUPLICATE = "duplicate", _("重复稿")
+        SUPPRESSED = "suppressed", _("已删除/拒绝")
+        FAILED = "failed", _("失败")
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="results")
+    path = models.CharField(_("文件"), max_length=1000)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
+    error = models.TextField(_("原因"), blank=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_results"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "outcome"], name="importresult_run_outcome_idx")]
+        verbose_name = _("文件结果")
+        verbose_name_plural = _("文件结果")
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.get_outcome_display()}"
+
+
+class Tombstone(models.Model):
+    """Identity keys of articles an editor deleted, so the importer never brings them back."""
+
+    key = models.CharField(max_length=600, unique=True)
+    title = models.CharField(max_length=300, blank=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已删除稿件")
+        verbose_name_plural = _("已删除稿件")
+
+    def __str__(self) -> str:
+        return self.key

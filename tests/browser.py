@@ -1,0 +1,70 @@
+"""Real-browser test support: Debian's Chromium driven by Playwright, against a live server.
+
+Browser tests fail (never skip) when Chromium is missing: CI must notice.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+class BrowserTestCase(StaticLiveServerTestCase):
+    """A live server plus one Chromium for the class; `self.page(viewport)` opens a tab."""
+
+    host = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls):
+        # Playwright's sync API runs an event loop in this thread; Django's ORM then refuses to
+        # run unless told that this test process knows what it is doing.
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        super().setUpClass()
+        if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+            raise RuntimeError(
+                f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (browser tests "
+                "must not be skipped)"
+            )
+        from playwright.sync_api import sync_playwright
+
+        cls._playwright = sync_playwright().start()
+        cls.browser = cls._playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        SCREENSHOTS.mkdir(exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls._playwright.stop()
+        super().tearDownClass()
+
+    def page(self, viewport=DESKTOP):
+        context = self.browser.new_context(viewport=viewport, locale="zh-CN")
+        self.addCleanup(context.close)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors
+        return page
+
+    def screenshot(self, page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
