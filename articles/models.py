@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
+from articles.search import html_to_text, search_document
 from articles.text import ascii_slug
 
 
@@ -301,10 +302,14 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = ascii_slug(self.external_id or self.title, fallback="article")[:120]
+        self.search_text = self.build_search_text()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug or "a"})
+
+    def build_search_text(self) -> str:
+        return search_document(self.title, self.summary, html_to_text(self.body))
 
     @property
     def is_published(self) -> bool:
