@@ -113,12 +113,12 @@ class Stock(models.Model):
     def __str__(self) -> str:
         return f"{self.symbol} {self.name}".strip()
 
+    def get_absolute_url(self) -> str:
+        return reverse("articles:stock", kwargs={"symbol": self.symbol})
+
     @property
     def symbol(self) -> str:
         return f"{self.market}{self.code}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("articles:stock", kwargs={"symbol": self.symbol})
 
 
 class ArticleTag(TagBase):

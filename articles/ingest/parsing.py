@@ -51,7 +51,8 @@ class ParsedArticle:
     text: str
     content_hash: str
     fingerprint: str
-    source_name: str | None = None
+    source_name: str | None = None  # named by the story itself (文章来源, the host's footer)
+    feed_name: str | None = None  # named by the feed it came through (front matter tags)
     source_key: str | None = None
     external_id: str | None = None
     original_url: str | None = None
@@ -297,10 +298,9 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
             break
     file_date, file_slug = _file_identity(name)
     if not external_id:
-        match = FILE_ID.fullmatch(re.sub(r"-\d$", "", file_slug or "")) or FILE_ID.search(
-            file_slug or ""
-        )
-        if match and file_date is not None or match and file_slug == match.group("code"):
+        # Post files are named after the story id: 2022-05-12-NW2022….md, -2022….md, …-2.md
+        match = FILE_ID.fullmatch(re.sub(r"^-|-\d$", "", file_slug or ""))
+        if match:
             external_id = match.group("code")
     if external_id and external_id[:2].lower() == "nw":
         external_id = "NW" + external_id[2:]
@@ -323,11 +323,10 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
         source_key = str(fm["categories"][0]) if fm["categories"] else None
     label = fm.get("tags")
     label = (label[0] if label else "") if isinstance(label, list) else str(label or "")
-    source_name = cleaned.source_name or source_name_from_label(label.strip())
+    feed_name = source_name_from_label(label.strip())
 
-    legacy_slug = external_id if external_id and not file_date else file_slug
-    if file_date and re.fullmatch(r".+-\d", file_slug or "") and external_id:
-        legacy_slug = re.sub(r"-\d$", "", file_slug)
+    # Jekyll's permalink used the file's slug; seeds renamed by the scraper keep only the id.
+    legacy_slug = re.sub(r"-\d$", "", file_slug) if file_date else external_id
     legacy_path = None
     if source_key and published_at and legacy_slug:
         day = file_date or published_at.astimezone(SITE_TZ).strftime("%Y/%m/%d")
@@ -340,7 +339,8 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
         "body": cleaned.html,
         "text": cleaned.text,
         "summary": summarise(digest or cleaned.text),
-        "source_name": source_name,
+        "source_name": cleaned.source_name,
+        "feed_name": feed_name,
         "source_key": source_key,
         "external_id": external_id,
         "original_url": original_url,

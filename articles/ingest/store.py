@@ -1,0 +1,316 @@
+"""ParsedArticle -> Article: the upsert, keyed on the story's identity, safe for editors' work."""
+
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.ingest.parsing import ParsedArticle
+from articles.models import (
+    Article,
+    ArticleTag,
+    Category,
+    ImportedFile,
+    ImportFileResult,
+    Source,
+    SourceKey,
+    Stock,
+    Tombstone,
+)
+from articles.signals import identity_keys
+from articles.text import ascii_slug
+
+Outcome = ImportFileResult.Outcome
+# Fields the importer owns until an editor changes them.
+TRACKED = ("title", "summary", "body", "published_at", "source", "tags", "stocks", "original_url")
+
+
+@dataclass
+class StoreResult:
+    outcome: str
+    article: Article | None = None
+    message: str = ""
+    pending: list[str] = field(default_factory=list)
+
+
+class Lookups:
+    """Per-run caches of rows many files share (sources, stocks, tags, categories)."""
+
+    def __init__(self) -> None:
+        self.sources: dict[tuple[str | None, str | None], Source | None] = {}
+        self.stocks: dict[tuple[str, str], Stock] = {}
+        self.tags: dict[str, ArticleTag] = {}
+        self._categories: list[Category] | None = None
+
+    @property
+    def categories(self) -> list[Category]:
+        if self._categories is None:
+            self._categories = list(Category.objects.order_by("order", "name"))
+        return self._categories
+
+    def source(self, parsed: ParsedArticle) -> Source | None:
+        cache_key = (parsed.source_name, parsed.feed_name, parsed.source_key)
+        if cache_key not in self.sources:
+            self.sources[cache_key] = _resolve_source(
+                name=parsed.source_name, feed_name=parsed.feed_name, key=parsed.source_key
+            )
+        return self.sources[cache_key]
+
+    def stock_rows(self, refs) -> list[Stock]:
+        rows = []
+        for ref in refs:
+            key = (ref.market, ref.code)
+            stock = self.stocks.get(key)
+            if stock is None:
+                stock, _ = Stock.objects.get_or_create(
+                    market=ref.market, code=ref.code, defaults={"name": ref.name}
+                )
+                self.stocks[key] = stock
+            if ref.name and not stock.name:
+                stock.name = ref.name
+                Stock.objects.filter(pk=stock.pk, name="").update(name=ref.name)
+            rows.append(stock)
+        return rows
+
+    def tag_rows(self, names) -> list[ArticleTag]:
+        rows = []
+        for name in names:
+            tag = self.tags.get(name)
+            if tag is None:
+                tag = ArticleTag.objects.filter(name=name).first()
+                if tag is None:
+                    tag = ArticleTag(name=name)
+                    tag.save()
+                self.tags[name] = tag
+            rows.append(tag)
+        return rows
+
+
+def _resolve_source(*, name: str | None, feed_name: str | None, key: str | None) -> Source | None:
+    """The story's own source line wins; else the feed key an editor may have remapped; else
+    the feed's label. A key names a publisher only when its label agrees with the story's
+    source (中国经济网新闻 -> 中国经济网); rolling feeds such as emnews carry many publishers."""
+    if not name and key:
+        known = SourceKey.objects.select_related("source").filter(key=key).first()
+        if known:
+            return known.source
+    name = name or feed_name or key
+    if not name:
+        return None
+    source = _source_named(name[:100])
+    if key and (feed_name is None or feed_name == name):
+        SourceKey.objects.get_or_create(key=key, defaults={"source": source})
+    return source
+
+
+def _source_named(name: str) -> Source:
+    source = Source.objects.filter(name=name).first()
+    if source is None:
+        slug = base = ascii_slug(name, fallback="source")[:90]
+        suffix = 2
+        while Source.objects.filter(slug=slug).exists():
+            slug = f"{base}-{suffix}"
+            suffix += 1
+        source = Source.objects.create(name=name, slug=slug)
+    return source
+
+
+def _assign_category(parsed: ParsedArticle, categories: list[Category]) -> Category | None:
+    haystack = f"{parsed.title}\n{parsed.summary}"
+    for category in categories:
+        if any(word in haystack for word in category.keyword_list()):
+            return category
+    return next((c for c in categories if c.is_default), None)
+
+
+def encode_values(*, title, summary, body, published_at, source, tags, stocks, original_url):
+    """Return the JSON form in which imported and pending values are kept and compared."""
+    return {
+        "title": title,
+        "summary": summary,
+        "body": body,
+        "published_at": published_at.astimezone(UTC).isoformat() if published_at else None,
+        "source": source.pk if source else None,
+        "tags": sorted(tag.name for tag in tags),
+        "stocks": sorted(stock.symbol for stock in stocks),
+        "original_url": original_url,
+    }
+
+
+def current_values(article: Article) -> dict:
+    return encode_values(
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        published_at=article.published_at,
+        source=article.source,
+        tags=list(article.tags.all()),
+        stocks=list(article.stocks.all()),
+        original_url=article.original_url,
+    )
+
+
+def find_existing(parsed: ParsedArticle) -> tuple[Article | None, str]:
+    """Return (the article this file is a version of, the key that matched)."""
+    if parsed.external_id:
+        digits = parsed.external_id.removeprefix("NW")
+        found = Article.objects.filter(external_id__in=[digits, "NW" + digits]).first()
+        if found:
+            return found, "external_id"
+    if parsed.original_url:
+        found = Article.objects.filter(original_url=parsed.original_url).first()
+        if found:
+            return found, "original_url"
+    found = Article.objects.filter(fingerprint=parsed.fingerprint).first()
+    if found and parsed.external_id and found.external_id:
+        return None, ""  # same words, but the publisher numbers them as two stories
+    return (found, "fingerprint") if found else (None, "")
+
+
+def store(
+    parsed: ParsedArticle, *, path: str, run_id: int | None, status: str, lookups: Lookups,
+    mtime_ns: int | None = None,
+) -> StoreResult:
+    """Create or update the article for `parsed`; return what happened. Caller owns the transaction."""
+    keys = identity_keys(
+        external_id=parsed.external_id,
+        original_url=parsed.original_url,
+        fingerprint=parsed.fingerprint,
+    )
+    if Tombstone.objects.filter(key__in=keys).exists():
+        return StoreResult(Outcome.SUPPRESSED, message="deleted by an editor; not re-imported")
+
+    existing, matched_on = find_existing(parsed)
+    source = lookups.source(parsed)
+    stocks = lookups.stock_rows(parsed.stocks)
+    tags = lookups.tag_rows(parsed.tags)
+    new_values = encode_values(
+        title=parsed.title,
+        summary=parsed.summary,
+        body=parsed.body,
+        published_at=parsed.published_at,
+        source=source,
+        tags=tags,
+        stocks=stocks,
+        original_url=parsed.original_url,
+    )
+    now = timezone.now()
+
+    if existing is None:
+        article = Article(
+            title=parsed.title[:300],
+            summary=parsed.summary,
+            body=parsed.body,
+            published_at=parsed.published_at or now,
+            status=status,
+            source=source,
+            category=_assign_category(parsed, lookups.categories),
+            external_id=parsed.external_id,
+            original_url=parsed.original_url,
+            fingerprint=_free_fingerprint(parsed.fingerprint, None),
+            legacy_path=_free_legacy_path(parsed.legacy_path),
+            source_file=path,
+            source_format=parsed.format,
+            content_hash=parsed.content_hash,
+            imported_at=now,
+            import_run_id=run_id,
+            front_matter=parsed.front_matter,
+            inferred_fields=sorted(parsed.inferred | ({"published_at"} if not parsed.published_at else set())),
+            needs_review=bool(parsed.inferred) or not parsed.published_at,
+        )
+        new_values["published_at"] = article.published_at.astimezone(UTC).isoformat()
+        article.imported_values = new_values
+        article.save()
+        if stocks:
+            article.stocks.add(*stocks)
+        if tags:
+            article.tags.add(*tags)
+        return StoreResult(Outcome.CREATED, article)
+
+    if matched_on == "fingerprint" and existing.source_file != path and (
+        existing.content_hash != parsed.content_hash
+    ):
+        return StoreResult(
+            Outcome.DUPLICATE, existing, f"same text as article #{existing.pk}; kept once"
+        )
+    if existing.content_hash == parsed.content_hash:
+        return StoreResult(Outcome.UNCHANGED, existing)
+    if existing.source_file != path and mtime_ns is not None and _newer_source_on_file(
+        existing.source_file, mtime_ns
+    ):
+        return StoreResult(Outcome.UNCHANGED, existing, "an older copy of a newer file")
+    if existing.status == Article.Status.REJECTED:
+        return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
+    return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now,
+                   source=source, stocks=stocks, tags=tags)
+
+
+def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, tags) -> StoreResult:
+    imported = article.imported_values or {}
+    current = current_values(article)
+    applied, pending = [], {}
+    for name in TRACKED:
+        new = new_values[name]
+        if name == "published_at" and new is None:
+            continue  # an inferred-away date never replaces a known one
+        if new == imported.get(name, current[name]):
+            continue  # the source did not change this field
+        if current[name] == imported.get(name, current[name]):
+            applied.append(name)
+        else:
+            pending[name] = new  # an editor changed it: keep theirs, offer the source's
+    for name in applied:
+        if name == "source":
+            article.source = source
+        elif name == "published_at":
+            article.published_at = parsed.published_at
+        elif name == "tags":
+            article.tags.set(tags)
+        elif name == "stocks":
+            article.stocks.set(stocks)
+        else:
+            setattr(article, name, getattr(parsed, name))
+        imported[name] = new_values[name]
+    if not applied and not pending:
+        outcome = Outcome.UNCHANGED
+    elif pending:
+        outcome = Outcome.CONFLICT
+        article.pending_changes = {
+            "fields": {**(article.pending_changes or {}).get("fields", {}), **pending},
+            "detected_at": now.isoformat(),
+            "source_file": path,
+            "import_run": run_id,
+        }
+        article.needs_review = True
+    else:
+        outcome = Outcome.UPDATED
+    read_now = {name for name in ("title", "published_at") if name not in parsed.inferred}
+    article.inferred_fields = [f for f in article.inferred_fields if f not in read_now or f not in applied]
+    article.needs_review = bool(article.inferred_fields or article.pending_changes)
+    article.imported_values = imported
+    article.content_hash = parsed.content_hash
+    article.fingerprint = _free_fingerprint(parsed.fingerprint, article.pk)
+    article.source_file = path
+    article.front_matter = parsed.front_matter
+    article.imported_at = now
+    article.import_run_id = run_id
+    article.save()
+    return StoreResult(outcome, article, pending=sorted(pending))
+
+
+def _newer_source_on_file(path: str, mtime_ns: int) -> bool:
+    """Whether the file the article was last imported from is newer than `mtime_ns`."""
+    seen = ImportedFile.objects.filter(path=path).values_list("mtime_ns", flat=True).first()
+    return seen is not None and seen > mtime_ns
+
+
+def _free_legacy_path(path: str | None) -> str | None:
+    if path and not Article.objects.filter(legacy_path=path).exists():
+        return path
+    return None
+
+
+def _free_fingerprint(fingerprint: str, pk: int | None) -> str | None:
+    taken = Article.objects.filter(~Q(pk=pk) if pk else Q(), fingerprint=fingerprint).exists()
+    return None if taken else fingerprint
