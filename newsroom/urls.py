@@ -2,7 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from newsroom.health import healthz
+
 urlpatterns = [
+    # No trailing slash, and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT): load
+    # balancers probe the app server directly over plain HTTP.
+    path("healthz", healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("articles.urls")),
 ]

@@ -1,0 +1,70 @@
+"""Gunicorn settings for newsroom, read automatically by `gunicorn` started in this directory.
+
+Production start, after `migrate` and `collectstatic` (docs/deploy.md):
+
+    .venv/bin/gunicorn
+
+Every value can be overridden from the environment (the systemd unit's EnvironmentFile) or the
+command line (`gunicorn --workers 3`, GUNICORN_CMD_ARGS="--workers 3").
+"""
+
+import multiprocessing
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+wsgi_app = "newsroom.wsgi:application"
+proc_name = "newsroom"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+
+# Rendering a Django page is CPU work under the GIL, so processes, not threads, give throughput:
+# the classic 2 x cores + 1 keeps every core busy while some workers wait on PostgreSQL/Redis.
+# gthread (rather than sync) keeps connections from nginx alive between requests and lets a
+# worker serve a second request while the first waits on I/O; two threads per process is the
+# measured sweet spot here (docs/benchmarks.md, "Site").
+workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = _env_int("GUNICORN_THREADS", 2)
+
+# A request that takes longer than this is stuck (a page renders in milliseconds): the master
+# kills and replaces the worker rather than letting it hold a connection slot forever.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than nginx's upstream keepalive_timeout (deploy/nginx.conf), so nginx always closes
+# an idle connection first and never reuses one gunicorn is closing.
+keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
+
+# Recycle workers now and then so a slow leak in any library cannot grow without bound; the
+# jitter keeps them from all restarting at once.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+
+# No preload: `systemctl reload` (SIGHUP) then starts workers on the new code with no dropped
+# requests, which is how upgrades are rolled out (docs/operations.md).
+preload_app = False
+
+# The heartbeat file on tmpfs: on a disk-backed /tmp, fchmod can stall a worker for seconds.
+# (gunicorn creates it with mkstemp, so a shared directory is safe.)
+SHM = "/dev/shm"  # noqa: S108
+if os.path.isdir(SHM):
+    worker_tmp_dir = SHM
+
+# gunicorn >= 25 opens a control socket under $HOME by default; a service user's home may not be
+# writable, so it is opt-in here.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+# Logs: one logfmt line per event, access log on stdout, errors on stderr (journald keeps both).
+logger_class = "newsroom.logfmt.GunicornLogger"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = (
+    "time=%(time)s level=info logger=gunicorn.access pid=%(pid)s remote=%(h)s "
+    "forwarded_for=%({x-forwarded-for}i)s method=%(m)s path=%(U)s query=%(q)s status=%(s)s "
+    "bytes=%(B)s duration_ms=%(duration_ms)s referer=%(f)s user_agent=%(a)s"
+)
