@@ -177,8 +177,9 @@ def clean_html(raw: str) -> CleanBody:
         if not tag.decomposed and not tag.get_text(strip=True) and not tag.find("img"):
             tag.decompose()
 
+    # The tree holds nothing but the story now; its text is what the sanitised HTML shows.
+    text = root.get_text(" ", strip=True)
     body = sanitise(root.decode_contents())
-    text = BeautifulSoup(body, "lxml").get_text(" ", strip=True) if body else ""
 
     stocks: list[StockRef] = []
     boards: list[str] = []

@@ -64,8 +64,9 @@ class ParsedArticle:
     warnings: tuple[str, ...] = ()
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as strings: we parse them ourselves, zone included."""
+class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML (libyaml when present: 10x faster) that leaves dates as strings: we parse
+    them ourselves, zone included."""
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import ParseError, parse_bytes
-from articles.ingest.store import Lookups, Outcome, store
+from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, store
 from articles.models import ImportedFile, ImportFileResult, ImportRun
 
 logger = logging.getLogger("articles.import")
@@ -189,11 +189,19 @@ def import_paths(
         lookups = Lookups()
         pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
         try:
+            previous = None
             for batch in _batches(iter_files(paths, report), BATCH):
-                _import_batch(batch, report=report, run=run, status=status, lookups=lookups,
-                              max_bytes=max_bytes, pool=pool, dry_run=dry_run, force=force)
-                if progress:
-                    progress(report)
+                jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force)
+                current = (_parse_jobs(jobs, pool), known) if jobs else None
+                if previous:
+                    _store_batch(*previous, report=report, run=run, status=status, lookups=lookups,
+                                 dry_run=dry_run)
+                    if progress:
+                        progress(report)
+                previous = current
+            if previous:
+                _store_batch(*previous, report=report, run=run, status=status, lookups=lookups,
+                             dry_run=dry_run)
         finally:
             if pool:
                 pool.shutdown(cancel_futures=True)
@@ -233,7 +241,8 @@ def _finish_run(run: ImportRun, report: RunReport) -> None:
     run.save()
 
 
-def _import_batch(batch, *, report, run, status, lookups, max_bytes, pool, dry_run, force) -> None:
+def _plan_batch(batch, *, report, max_bytes, force):
+    """Return (parse jobs, known ImportedFile rows) for files that changed since last seen."""
     known = {f.path: f for f in ImportedFile.objects.filter(path__in=batch)}
     jobs = []
     for path in batch:
@@ -247,21 +256,40 @@ def _import_batch(batch, *, report, run, status, lookups, max_bytes, pool, dry_r
                 report.skipped += 1
                 continue
         jobs.append((path, max_bytes, None if force else (seen.content_hash if seen else None)))
-    if not jobs:
-        return
-    if pool and len(jobs) >= PARALLEL_THRESHOLD // 4:
-        parsed = list(pool.map(_read_and_parse, jobs, chunksize=8))
-    else:
-        parsed = [_read_and_parse(job) for job in jobs]
+    return jobs, known
 
-    results: list[FileOutcome] = []
+
+def _parse_jobs(jobs, pool):
+    """Start parsing `jobs`; with a pool the work proceeds while the caller stores the last batch."""
+    if pool and len(jobs) >= PARALLEL_THRESHOLD // 4:
+        return pool.map(_read_and_parse, jobs, chunksize=8)
+    return (_read_and_parse(job) for job in jobs)
+
+
+def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> None:
+    parsed = list(parsed)
+    run_id = run.pk if run else None
+    results: dict[str, FileOutcome] = {}
     seen_rows: list[ImportedFile] = []
     try:
         with transaction.atomic():
-            for path, article, content_hash, error in parsed:
-                result = _store_one(path, article, content_hash, error, known.get(path),
-                                    run=run, status=status, lookups=lookups)
-                results.append(result)
+            fresh, rest = _split_fresh(parsed)
+            if fresh:
+                try:
+                    with transaction.atomic():
+                        for article in create_many(fresh, run_id=run_id, status=status, lookups=lookups):
+                            results[article.source_file] = FileOutcome(
+                                article.source_file, Outcome.CREATED, article_id=article.pk)
+                except DatabaseError:
+                    # Something in the batch clashed after all: take the careful path, file by file.
+                    lookups.__init__()
+                    results.clear()
+                    rest = parsed
+            for path, article, content_hash, error in rest:
+                results[path] = _store_one(path, article, content_hash, error, known.get(path),
+                                           run=run, status=status, lookups=lookups)
+            for path, _, content_hash, _ in parsed:
+                result = results[path]
                 if content_hash and result.outcome != Outcome.FAILED:
                     seen_rows.append(_seen_row(path, content_hash, result.article_id, known))
             if dry_run:
@@ -271,14 +299,30 @@ def _import_batch(batch, *, report, run, status, lookups, max_bytes, pool, dry_r
                 [
                     ImportFileResult(run=run, path=r.path[:1000], outcome=r.outcome,
                                      error=r.error, article_id=r.article_id)
-                    for r in results
+                    for r in results.values()
                     if r.outcome != Outcome.UNCHANGED
                 ]
             )
     except _DryRunRollback:
         lookups.__init__()  # rows created inside the rolled-back transaction are gone
-    for result in results:
-        report.count(result)
+    for path, *_ in parsed:
+        report.count(results[path])
+
+
+def _split_fresh(parsed):
+    """Split parse results into brand-new stories (bulk-insertable) and everything else."""
+    candidates = [(path, article) for path, article, _, error in parsed if article and not error]
+    known = known_identities(candidates) if candidates else set()
+    fresh, fresh_paths, batch_keys = [], set(), set()
+    for path, article in candidates:
+        keys = set(keys_of(article))
+        if keys & known or keys & batch_keys:
+            continue  # an update, a tombstone or a second copy within the batch
+        batch_keys |= keys
+        fresh.append((path, article))
+        fresh_paths.add(path)
+    rest = [item for item in parsed if item[0] not in fresh_paths]
+    return fresh, rest
 
 
 def _store_one(path, parsed, content_hash, error, seen, *, run, status, lookups) -> FileOutcome:
@@ -318,9 +362,11 @@ def _seen_row(path, content_hash, article_id, known) -> ImportedFile:
 
 
 def _save_seen(rows: list[ImportedFile]) -> None:
-    ImportedFile.objects.bulk_create([r for r in rows if r.pk is None])
+    new = [r for r in rows if r.pk is None]
+    old = [r for r in rows if r.pk is not None]
+    ImportedFile.objects.bulk_create(new)
     ImportedFile.objects.bulk_update(
-        [r for r in rows if r.pk is not None],
+        old,
         ["size", "mtime_ns", "content_hash", "article", "seen_at"],
         batch_size=BATCH,
     )

@@ -16,9 +16,11 @@ from articles.models import (
     Source,
     SourceKey,
     Stock,
+    TaggedArticle,
     Tombstone,
 )
 from articles.signals import identity_keys
+from articles.search import search_document
 from articles.text import ascii_slug
 
 Outcome = ImportFileResult.Outcome
@@ -173,12 +175,7 @@ def store(
     mtime_ns: int | None = None,
 ) -> StoreResult:
     """Create or update the article for `parsed`; return what happened. Caller owns the transaction."""
-    keys = identity_keys(
-        external_id=parsed.external_id,
-        original_url=parsed.original_url,
-        fingerprint=parsed.fingerprint,
-    )
-    if Tombstone.objects.filter(key__in=keys).exists():
+    if Tombstone.objects.filter(key__in=keys_of(parsed)).exists():
         return StoreResult(Outcome.SUPPRESSED, message="deleted by an editor; not re-imported")
 
     existing, matched_on = find_existing(parsed)
@@ -198,29 +195,9 @@ def store(
     now = timezone.now()
 
     if existing is None:
-        article = Article(
-            title=parsed.title[:300],
-            summary=parsed.summary,
-            body=parsed.body,
-            published_at=parsed.published_at or now,
-            status=status,
-            source=source,
-            category=_assign_category(parsed, lookups.categories),
-            external_id=parsed.external_id,
-            original_url=parsed.original_url,
-            fingerprint=_free_fingerprint(parsed.fingerprint, None),
-            legacy_path=_free_legacy_path(parsed.legacy_path),
-            source_file=path,
-            source_format=parsed.format,
-            content_hash=parsed.content_hash,
-            imported_at=now,
-            import_run_id=run_id,
-            front_matter=parsed.front_matter,
-            inferred_fields=sorted(parsed.inferred | ({"published_at"} if not parsed.published_at else set())),
-            needs_review=bool(parsed.inferred) or not parsed.published_at,
-        )
-        new_values["published_at"] = article.published_at.astimezone(UTC).isoformat()
-        article.imported_values = new_values
+        article = new_article(parsed, path=path, run_id=run_id, status=status, source=source,
+                              lookups=lookups, now=now, legacy_path=_free_legacy_path(parsed.legacy_path))
+        article.fingerprint = _free_fingerprint(parsed.fingerprint, None)
         article.save()
         if stocks:
             article.stocks.add(*stocks)
@@ -244,6 +221,99 @@ def store(
         return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
     return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now,
                    source=source, stocks=stocks, tags=tags)
+
+
+def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_path) -> Article:
+    """Return an unsaved Article for a story seen for the first time."""
+    published_at = parsed.published_at or now
+    inferred = set(parsed.inferred) | ({"published_at"} if not parsed.published_at else set())
+    article = Article(
+        title=parsed.title[:300],
+        summary=parsed.summary,
+        body=parsed.body,
+        published_at=published_at,
+        status=status,
+        source=source,
+        category=_assign_category(parsed, lookups.categories),
+        external_id=parsed.external_id,
+        original_url=parsed.original_url,
+        fingerprint=parsed.fingerprint,
+        legacy_path=legacy_path,
+        source_file=path,
+        source_format=parsed.format,
+        content_hash=parsed.content_hash,
+        imported_at=now,
+        import_run_id=run_id,
+        front_matter=parsed.front_matter,
+        inferred_fields=sorted(inferred),
+        needs_review=bool(inferred),
+        search_text=search_document(parsed.title, parsed.summary, parsed.text),
+    )
+    article.imported_values = encode_values(
+        title=article.title, summary=parsed.summary, body=parsed.body, published_at=published_at,
+        source=source, tags=lookups.tag_rows(parsed.tags), stocks=lookups.stock_rows(parsed.stocks),
+        original_url=parsed.original_url,
+    )
+    return article
+
+
+def create_many(items, *, run_id, status, lookups) -> list[Article]:
+    """Insert brand-new stories in one statement (plus one per relation); return the articles.
+
+    The caller guarantees none of them matches an existing article or tombstone.
+    """
+    now = timezone.now()
+    taken = set(
+        Article.objects.filter(legacy_path__in=[p.legacy_path for _, p in items if p.legacy_path])
+        .values_list("legacy_path", flat=True)
+    )
+    articles = []
+    for path, parsed in items:
+        legacy = parsed.legacy_path if parsed.legacy_path not in taken else None
+        taken.add(legacy)
+        articles.append(new_article(parsed, path=path, run_id=run_id, status=status,
+                                    source=lookups.source(parsed), lookups=lookups, now=now,
+                                    legacy_path=legacy))
+    for article in articles:
+        if not article.slug:
+            article.slug = ascii_slug(article.external_id or article.title, fallback="article")[:120]
+    Article.objects.bulk_create(articles)
+    stock_links, tag_links = [], []
+    for article, (_, parsed) in zip(articles, items, strict=True):
+        stock_links += [Article.stocks.through(article_id=article.pk, stock_id=s.pk)
+                        for s in lookups.stock_rows(parsed.stocks)]
+        tag_links += [TaggedArticle(content_object_id=article.pk, tag_id=t.pk)
+                      for t in lookups.tag_rows(parsed.tags)]
+    Article.stocks.through.objects.bulk_create(stock_links)
+    TaggedArticle.objects.bulk_create(tag_links)
+    return articles
+
+
+def known_identities(items) -> set[str]:
+    """Return which of the batch's identity keys already name an article or a tombstone."""
+    ext, urls, fps = set(), set(), set()
+    for _, parsed in items:
+        if parsed.external_id:
+            digits = parsed.external_id.removeprefix("NW")
+            ext.update({digits, "NW" + digits})
+        if parsed.original_url:
+            urls.add(parsed.original_url)
+        fps.add(parsed.fingerprint)
+    found = set()
+    for value in Article.objects.filter(external_id__in=ext).values_list("external_id", flat=True):
+        found.add(f"ext:{value.removeprefix('NW')}")
+    found.update(f"url:{u}" for u in Article.objects.filter(original_url__in=urls)
+                 .values_list("original_url", flat=True))
+    found.update(f"fp:{f}" for f in Article.objects.filter(fingerprint__in=fps)
+                 .values_list("fingerprint", flat=True))
+    keys = [k for _, p in items for k in keys_of(p)]
+    found.update(Tombstone.objects.filter(key__in=keys).values_list("key", flat=True))
+    return found
+
+
+def keys_of(parsed: ParsedArticle) -> list[str]:
+    return identity_keys(external_id=parsed.external_id, original_url=parsed.original_url,
+                         fingerprint=parsed.fingerprint)
 
 
 def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, tags) -> StoreResult:

@@ -1,0 +1,92 @@
+"""A realistic synthetic corpus for benchmarks and crash tests, built from the real samples.
+
+Every generated file is one of the real files with its identity varied: story id, date,
+publisher, stocks and a unique opening sentence, so fingerprints and ids never collide.
+"""
+
+import random
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "tests" / "fixtures"
+PUBLISHERS = [
+    ("zhongguojingjiwang", "中国经济网"),
+    ("shanghaizhengquanbao·zhongguozhengquanwang", "上海证券报·中国证券网"),
+    ("zhongguozhengquanbao·zhongzhengwang", "中国证券报·中证网"),
+    ("cailianshe", "财联社"),
+    ("meirijingjixinwen", "每日经济新闻"),
+    ("dongfangcaifuyanjiuzhongxin", "东方财富研究中心"),
+    ("yangxingwangzhan", "央行网站"),
+]
+STOCKS = [("002024", "0"), ("600690", "1"), ("00493", "116"), ("09618", "116"), ("000333", "0"),
+          ("600519", "1"), ("300750", "0"), ("00700", "116"), ("NIO", "106"), ("601318", "1")]
+OPENERS = ["据悉", "记者获悉", "消息显示", "业内人士表示", "公告显示", "数据显示"]
+
+
+def _templates() -> tuple[list[str], list[str]]:
+    jekyll, text = [], []
+    for path in sorted((FIXTURES / "seeds").iterdir()):
+        (text if path.name[:3] in {"001", "003"} else jekyll).append(path.read_text("utf-8"))
+    for path in sorted((FIXTURES / "finews").glob("*.md")):
+        content = path.read_text("utf-8")
+        if 'title: ""' not in content:
+            jekyll.append(content)
+    return jekyll, text
+
+
+def _chart(code: str, market: str) -> str:
+    return (
+        '<p style="display:none;height:1px;overflow:hidden;"><br /></p><!-- EM_StockImg_Start -->'
+        f'<p style="text-align:center;"><a href="http://quote.eastmoney.com/unify/r/{market}.{code}" '
+        f'data-code="{code}|{market}|2" class="EmImageRemark" target="_blank"><img src="https://'
+        f'webquoteklinepic.eastmoney.com/GetPic.aspx?nid={market}.{code}&imageType=k" alt="K图 {code}_0" '
+        f'data-code="K {code}|{market}|2" width="578" height="276" /></a></p><!-- EM_StockImg_End -->'
+    )
+
+
+def make_jekyll(template: str, *, i: int, rng: random.Random, when: datetime) -> str:
+    key, name = rng.choice(PUBLISHERS)
+    code = f"NW{when:%Y%m%d}{i:010d}"
+    fm_end = template.index("\n---", 3)
+    body = template[fm_end + 4:].lstrip("\n")
+    title = re.search(r'^title: "(.*)"$', template, re.M).group(1)
+    body = re.sub(r"<!-- EM_StockImg_Start -->.*?<!-- EM_StockImg_End -->", "", body, flags=re.S)
+    body = re.sub(r"<http[^>]+>", "", body)
+    body = re.sub(r"\[返回[^\n]*", "", body)
+    body = re.sub(r"（文章来源：[^）]*）", "", body)
+    charts = "".join(_chart(*rng.choice(STOCKS)) for _ in range(rng.randint(0, 2)))
+    opener = f"<p>{rng.choice(OPENERS)}，第{i}号稿件于{when:%m月%d日}发布。</p>"
+    return (
+        f'---\nlayout: post\ntitle: "{title}（{i}）"\ndate: {when:%Y-%m-%d %H:%M:%S} +0800\n'
+        f"categories: {key}\ntags: {name}新闻\n---\n{charts}{opener}{body.strip()}"
+        f'<p class="em_media">（文章来源：{name}）</p>\n\n'
+        f"<http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}>\n\n"
+        f"[返回{name}新闻](//finews.withounder.com/category/{key}.html)｜[返回首页](//finews.withounder.com/)\n"
+    )
+
+
+def make_text(template: str, *, i: int, rng: random.Random, when: datetime) -> str:
+    opener = f"　　{when:%m月%d日}，{rng.choice(OPENERS)}，第{i}号稿件发布。"
+    return opener + template
+
+
+def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000) -> Path:
+    """Write `count` news files (both formats) under `directory`; return the directory."""
+    rng = random.Random(seed)
+    jekyll, text = _templates()
+    start = datetime(2022, 1, 1, 8, 0, 0)
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        when = start + timedelta(minutes=7 * i + rng.randint(0, 6))
+        sub = directory / f"{i // per_dir:04d}"
+        if i % per_dir == 0:
+            sub.mkdir(exist_ok=True)
+        if i % 10 == 9:  # one in ten is a plain-text page dump
+            content = make_text(rng.choice(text), i=i, rng=rng, when=when)
+            name = f"{i:07d}_{rng.getrandbits(64):016x}.txt"
+        else:
+            content = make_jekyll(rng.choice(jekyll), i=i, rng=rng, when=when)
+            name = f"{when:%Y-%m-%d}-NW{when:%Y%m%d}{i:010d}.md"
+        (sub / name).write_text(content, "utf-8")
+    return directory
