@@ -19,8 +19,8 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.signals import identity_keys
 from articles.search import search_document
+from articles.signals import identity_keys
 from articles.text import ascii_slug
 
 Outcome = ImportFileResult.Outcome
