@@ -1,0 +1,233 @@
+"""The import pipeline and command on the real database: idempotence, edit safety, bad input."""
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import TestCase
+
+from articles.models import (
+    Article,
+    ArticleTag,
+    ImportedFile,
+    ImportFileResult,
+    ImportRun,
+    Source,
+    Stock,
+    TaggedArticle,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEEDS = FIXTURES / "seeds"
+CORPUS = FIXTURES / "finews"
+
+
+def run_import(*paths, expect_exit: int = 0, extra=()) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        call_command("import_articles", *map(str, paths), "--json", *extra, stdout=out, stderr=err)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == expect_exit, f"exit {code}, expected {expect_exit}: {out.getvalue()} {err.getvalue()}"
+    return json.loads(out.getvalue())
+
+
+def row_counts() -> dict:
+    return {model.__name__: model.objects.count()
+            for model in (Article, Source, Stock, ArticleTag, TaggedArticle, Article.stocks.through)}
+
+
+class TempDirMixin:
+    def setUp(self):
+        super().setUp()
+        self.dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def copy_seed(self, prefix: str, name: str | None = None) -> Path:
+        src = next(SEEDS.glob(f"{prefix}_*.txt"))
+        dst = self.dir / (name or src.name)
+        shutil.copyfile(src, dst)
+        return dst
+
+    def write(self, name: str, data: bytes) -> Path:
+        path = self.dir / name
+        path.write_bytes(data)
+        return path
+
+
+class SeedImportTests(TempDirMixin, TestCase):
+    def test_seeds_import_with_exact_fields_and_no_debris(self):
+        result = run_import(SEEDS)
+        self.assertEqual((result["created"], result["failed"], result["errors"]), (5, 0, []))
+        a = Article.objects.get(external_id="NW202202212282659685")
+        self.assertEqual(a.title, "共创新价值 苏宁易购海尔召开2022年战略对接暨春季启动会")
+        self.assertEqual(a.source.name, "中国经济网")
+        self.assertEqual(a.source.slug, "zhongguojingjiwang")
+        self.assertEqual(sorted(s.symbol for s in a.stocks.all()), ["SH600690", "SZ002024"])
+        self.assertEqual(a.status, Article.Status.REVIEW)
+        self.assertEqual(a.inferred_fields, [])
+        self.assertIsNotNone(a.category)  # assigned by the editors' keyword rules
+        self.assertEqual(a.front_matter["categories"], "zhongguojingjiwang")
+        dump = Article.objects.get(title="2022京东家电合作伙伴大会在京召开")
+        self.assertEqual(dump.source.name, "中国网科技")
+        self.assertEqual(dump.inferred_fields, ["published_at", "title"])
+        self.assertTrue(dump.needs_review)
+        for article in Article.objects.all():
+            for word in ("EM_StockImg", "display:none", "文章来源", "返回首页", "withounder", "K图",
+                         "神舟十五号", "中国网是国务院新闻办公室", "官方微信"):
+                self.assertNotIn(word, article.body)
+        run = ImportRun.objects.get(pk=result["run"])
+        self.assertEqual((run.status, run.created), (ImportRun.Status.OK, 5))
+
+    def test_every_corpus_post_imports(self):
+        result = run_import(CORPUS)
+        self.assertEqual(result["failed"], 0, result["errors"])
+        self.assertEqual(result["ignored"], 1)  # INDEX.tsv is not news
+        self.assertEqual(result["created"] + result["updated"] + result["unchanged"], 84)
+        titles = set(Article.objects.values_list("title", flat=True))
+        for path in CORPUS.glob("*.md"):
+            line = next(l for l in path.read_text("utf-8").splitlines() if l.startswith("title:"))
+            title = json.loads(line.split(":", 1)[1].strip())
+            if title:
+                self.assertIn(title, titles, path.name)
+
+    def test_status_option_publishes(self):
+        run_import(SEEDS, extra=["--status", "published"])
+        self.assertEqual(Article.objects.published().count(), 5)
+
+
+class IdempotenceTests(TempDirMixin, TestCase):
+    def test_rerun_skips_and_forced_rerun_changes_nothing(self):
+        first = run_import(SEEDS, CORPUS)
+        before = row_counts()
+        second = run_import(SEEDS, CORPUS)
+        self.assertEqual((second["created"], second["updated"], second["failed"]), (0, 0, 0))
+        self.assertEqual(second["skipped"], first["created"] + first["updated"] + first["unchanged"])
+        forced = run_import(SEEDS, CORPUS, extra=["--force"])
+        self.assertEqual((forced["created"], forced["updated"], forced["conflicts"]), (0, 0, 0))
+        self.assertEqual(row_counts(), before)
+
+    def test_same_story_under_other_names_is_not_duplicated(self):
+        run_import(SEEDS)
+        text = next(SEEDS.glob("000_*.txt")).read_bytes()
+        self.write("2022-02-21-NW202202212282659685.md", text)
+        self.write("2022-02-21-202202212282659685.md", text.replace(b"NW2022022122", b"2022022122"))
+        self.write("copy-from-another-feed.txt", text.replace(
+            b"http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202202212282659685",
+            b"https://mirror.example.com/a/1.html"))
+        result = run_import(self.dir)
+        self.assertEqual(result["created"], 0, result)
+        self.assertEqual(result["duplicates"], 1, result)  # the mirror's copy, matched by its words
+        self.assertEqual(Article.objects.filter(title__startswith="共创新价值").count(), 1)
+
+    def test_dry_run_writes_nothing(self):
+        result = run_import(SEEDS, extra=["--dry-run"])
+        self.assertEqual(result["created"], 5)
+        self.assertEqual(Article.objects.count(), 0)
+        self.assertEqual(ImportRun.objects.count(), 0)
+        self.assertEqual(ImportedFile.objects.count(), 0)
+
+
+class EditSafetyTests(TempDirMixin, TestCase):
+    def test_changed_file_updates_unedited_fields_and_keeps_editor_changes(self):
+        path = self.copy_seed("000")
+        run_import(self.dir)
+        article = Article.objects.get(external_id="NW202202212282659685")
+        article.title = "编辑改过的标题"
+        article.save()
+        text = path.read_text("utf-8")
+        text = text.replace("共创新价值 苏宁易购", "新版标题 苏宁易购").replace("提高经营效益。", "提高经营效益，更新。")
+        path.write_text(text, "utf-8")
+        os.utime(path, ns=(1, 2_000_000_000_000_000_000))
+        result = run_import(self.dir)
+        self.assertEqual(result["conflicts"], 1, result)
+        article.refresh_from_db()
+        self.assertEqual(article.title, "编辑改过的标题")  # the editor's work survives
+        self.assertIn("提高经营效益，更新。", article.body)  # the untouched field follows the source
+        self.assertTrue(article.needs_review)
+        self.assertEqual(article.pending_changes["fields"]["title"],
+                         "新版标题 苏宁易购海尔召开2022年战略对接暨春季启动会")
+        again = run_import(self.dir, extra=["--force"])
+        self.assertEqual((again["updated"], again["conflicts"], again["unchanged"]), (0, 0, 1))
+
+    def test_unedited_article_is_updated(self):
+        path = self.copy_seed("004")
+        run_import(self.dir)
+        path.write_text(path.read_text("utf-8").replace("联合拓展企业级市场", "联合拓展市场"), "utf-8")
+        os.utime(path, ns=(1, 2_000_000_000_000_000_000))
+        result = run_import(self.dir)
+        self.assertEqual(result["updated"], 1)
+        self.assertTrue(Article.objects.filter(title="京东与美的签署战略合作协议 联合拓展市场").exists())
+
+    def test_deleted_article_stays_deleted_and_rejected_stays_rejected(self):
+        self.copy_seed("000")
+        path = self.copy_seed("002")
+        run_import(self.dir)
+        Article.objects.filter(external_id="NW202202212282659685").delete()
+        Article.objects.filter(external_id="NW202205122377568897").update(status="rejected")
+        path.write_text(path.read_text("utf-8").replace("国美与华为", "国美和华为"), "utf-8")
+        os.utime(path, ns=(1, 2_000_000_000_000_000_000))
+        result = run_import(self.dir, extra=["--force"])
+        self.assertEqual(result["created"], 0)
+        self.assertEqual(result["suppressed"], 2, result)
+        self.assertFalse(Article.objects.filter(external_id="NW202202212282659685").exists())
+        gome = Article.objects.get(external_id="NW202205122377568897")
+        self.assertEqual((gome.status, gome.title[:5]), ("rejected", "国美与华为"))
+
+
+class BadInputTests(TempDirMixin, TestCase):
+    def test_each_bad_file_fails_alone_with_its_path_and_reason(self):
+        good = self.copy_seed("000")
+        gbk = self.write("gbk.txt", next(SEEDS.glob("004_*.txt")).read_text("utf-8").encode("gbk"))
+        bom = self.write("bom.md", b"\xef\xbb\xbf" + next(SEEDS.glob("002_*.txt")).read_bytes())
+        bad = {
+            "empty.md": (b"", "empty"),
+            "binary.md": (b"\x00\x01\x02PNG" * 20, "binary"),
+            "truncated.md": (b'---\ntitle: "x"\n', "not closed"),
+            "yaml.md": (b"---\ntitle: \"x\n  - : [\n---\nbody", "YAML"),
+            "huge.md": (b"---\ntitle: x\n---\n" + "很长".encode() * 40_000, "too large"),
+            "undecodable.txt": (b"abc \x80\xff\xc3\x28 " * 50, "undecodable"),
+        }
+        for name, (data, _) in bad.items():
+            self.write(name, data)
+        os.symlink(self.dir / "missing-target.md", self.dir / "broken-link.md")
+        before = Article.objects.count()
+        result = run_import(self.dir, expect_exit=1, extra=["--max-bytes", "50000"])
+        errors = {Path(e["path"]).name: e["error"] for e in result["errors"]}
+        for name, (_, reason) in bad.items():
+            self.assertIn(reason, errors.get(name, ""), f"{name}: {errors.get(name)}")
+        self.assertIn("broken symlink", errors["broken-link.md"])
+        self.assertEqual(result["created"], 3)  # the good, the GBK and the BOM file
+        self.assertEqual(Article.objects.count(), before + 3)
+        self.assertTrue(Article.objects.filter(title="京东与美的签署战略合作协议 联合拓展企业级市场").exists())
+        self.assertTrue(Article.objects.filter(source_file=str(bom)).exists())
+        self.assertTrue(Article.objects.filter(source_file=str(good)).exists())
+        self.assertTrue(Article.objects.filter(source_file=str(gbk)).exists())
+        run = ImportRun.objects.get(pk=result["run"])
+        self.assertEqual(run.status, ImportRun.Status.FAILED)
+        self.assertEqual(ImportFileResult.objects.filter(run=run, outcome="failed").count(), len(bad) + 1)
+
+    def test_human_output_names_failures_without_traceback(self):
+        self.write("empty.md", b"")
+        out, err = io.StringIO(), io.StringIO()
+        with self.assertRaises(SystemExit) as ctx:
+            call_command("import_articles", str(self.dir), stdout=out, stderr=err)
+        self.assertEqual(ctx.exception.code, 1)
+        self.assertIn(f"FAILED {self.dir / 'empty.md'}: file is empty", err.getvalue())
+        self.assertNotIn("Traceback", err.getvalue() + out.getvalue())
+        self.assertIn("0 created", out.getvalue())
+
+    def test_hostile_html_is_imported_sanitised(self):
+        self.write("xss.md", (
+            '---\ntitle: "脚本测试"\ndate: 2022-01-01 10:00:00 +0800\n---\n'
+            '<p onmouseover="alert(1)">正文<script>alert(2)</script><a href="javascript:alert(3)">x</a>'
+            '<iframe src="//evil"></iframe></p>').encode())
+        run_import(self.dir)
+        body = Article.objects.get(title="脚本测试").body
+        for bad in ("onmouseover", "<script", "javascript:", "<iframe"):
+            self.assertNotIn(bad, body)
