@@ -85,3 +85,4 @@ class ProcessTests(TransactionTestCase):
         self.assertEqual(result["skipped"], partial)
         self.assertEqual(Article.objects.count(), 1200)
         self.assertEqual(ImportRun.objects.get(pk=result["run"]).status, ImportRun.Status.OK)
+        self.assertFalse(ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exists())

@@ -182,6 +182,10 @@ def import_paths(
     with import_lock(wait=lock_wait):
         run = None
         if not dry_run:
+            # We hold the lock, so a run still marked running died mid-way (kill -9, OOM).
+            ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
+                status=ImportRun.Status.FAILED, finished_at=timezone.now()
+            )
             run = ImportRun.objects.create(
                 paths=[str(p) for p in paths], host=socket.gethostname(), pid=os.getpid()
             )
