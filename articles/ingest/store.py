@@ -254,6 +254,7 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         source=source, tags=lookups.tag_rows(parsed.tags), stocks=lookups.stock_rows(parsed.stocks),
         original_url=parsed.original_url,
     )
+    article.imported_values["category"] = article.category_id
     return article
 
 
