@@ -1,0 +1,286 @@
+"""The article desk: triage list, edit form with provenance, preview, and source review."""
+
+import yaml
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from articles.admin.actions import ARTICLE_ACTIONS
+from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
+from articles.admin.diff import FIELD_LABELS, review_rows
+from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
+from articles.admin.forms import ArticleAdminForm
+from articles.ingest.review import accept_source, decode_datetime, keep_edits, pending_fields
+from articles.models import Article
+from articles.search import tokens
+
+# Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
+LIST_DEFERRED = ("body", "front_matter", "imported_values", "pending_changes", "search_text")
+PROVENANCE = (
+    "original_link", "external_id", "legacy_path", "source_file", "source_format",
+    "imported_at", "import_history", "inferred_summary", "front_matter_pretty", "content_hash",
+    "created_at", "updated_at",
+)
+
+
+def search_articles(queryset, query: str):
+    """Filter `queryset` to articles matching every word of `query`, Chinese included.
+
+    A word matches the stored bigram tokens of title, summary and body (海尔 finds 苏宁易购与
+    海尔…) or equals the external id, with or without its NW prefix. `contains` (LIKE, not
+    UPPER() LIKE) on the already lower-cased tokens keeps it usable by a trigram index.
+    """
+    for word in query.split():
+        condition = Q(external_id=word) | Q(external_id=word.upper())
+        if word.isdigit():
+            condition |= Q(external_id=f"NW{word}")
+        phrase = " ".join(tokens(word))
+        if phrase:
+            condition |= Q(search_text__contains=phrase)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def originally_inferred(article: Article) -> list[str]:
+    """Fields whose imported value was guessed, whether or not an editor has checked them."""
+    names = list(article.inferred_fields or [])
+    front_matter = article.front_matter or {}
+    if article.source_format == "text":
+        names += ["title", "published_at"]
+    elif article.source_format == "jekyll":
+        names += [name for name, key in (("title", "title"), ("published_at", "date"))
+                  if not front_matter.get(key)]
+    return list(dict.fromkeys(names))
+
+
+def review_meta(article: Article) -> dict:
+    """Where and when the pending source change was seen, for the review panel."""
+    meta = dict(article.pending_changes or {})
+    detected = decode_datetime(meta.get("detected_at"))
+    meta["detected_at"] = timezone.localtime(detected).strftime("%Y-%m-%d %H:%M") if detected else ""
+    return meta
+
+
+class ArticleChangeList(FastDateHierarchyChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer(*LIST_DEFERRED).prefetch_related("stocks")
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    list_display = (
+        "title_cell", "source", "category", "status_badge", "published_local", "stock_symbols",
+    )
+    list_display_links = ("title_cell",)
+    list_filter = ("status", NeedsReviewFilter, "source", "category", ImportRunFilter)
+    date_hierarchy = "published_at"
+    search_fields = ("title",)  # shows the box; search_articles() does the matching
+    search_help_text = "按标题、正文或外部编号搜索，支持中文（如：海尔）；多个词用空格分隔。"
+    list_select_related = ("source", "category")
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ("-published_at", "-id")
+    autocomplete_fields = ("source", "category", "stocks")
+    actions = ARTICLE_ACTIONS
+    readonly_fields = PROVENANCE
+    save_on_top = True
+    change_list_template = "admin/articles/change_list_fast_dates.html"
+    fieldsets = (
+        ("内容", {"fields": ("title", "summary", "body")}),
+        ("分类", {"fields": ("source", "category", "tags", "stocks")}),
+        ("发布", {"fields": ("status", "published_at", "slug")}),
+        ("出处", {"fields": PROVENANCE, "classes": ("nr-provenance",)}),
+    )
+
+    # --- change list ---------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_articles(queryset, search_term), False
+
+    @admin.display(description="标题", ordering="title")
+    def title_cell(self, obj):
+        if obj.needs_review:
+            return format_html('{} <span class="nr-flag">需复核</span>', obj.title)
+        return obj.title
+
+    @admin.display(description="状态", ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="nr-status nr-status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description="发布时间（北京时间）", ordering="published_at")
+    def published_local(self, obj):
+        return timezone.localtime(obj.published_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="股票")
+    def stock_symbols(self, obj):
+        # Iterating .all() reads the prefetch cache: one query for the whole page.
+        return " ".join(stock.symbol for stock in obj.stocks.all()) or "—"
+
+    # --- edit form -----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a story written by hand has no provenance yet
+            return self.fieldsets[:-1]
+        return self.fieldsets
+
+    def view_on_site(self, obj):
+        return obj.get_absolute_url() if obj.is_published else None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            pending = pending_fields(obj)
+            context.update(
+                preview_url=reverse("admin:articles_article_preview", args=[obj.pk]),
+                review_url=reverse("admin:articles_article_review", args=[obj.pk]),
+                review_rows=review_rows(obj, pending) if pending else [],
+                review_meta=review_meta(obj) if pending else {},
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        if not add and form.instance.inferred_fields:
+            message.append({"changed": {"fields": ["推断字段（已核对）"]}})
+        return message
+
+    def save_model(self, request, obj, form, change):
+        # Saving the form is the editor's check of the inferred title and date: they were on
+        # the screen, marked. Source changes still wait for an explicit decision.
+        if change and obj.inferred_fields:
+            obj.inferred_fields = []
+            obj.needs_review = bool(pending_fields(obj))
+        super().save_model(request, obj, form, change)
+
+    # --- provenance panel ----------------------------------------------------------------
+
+    @admin.display(description="原文链接")
+    def original_link(self, obj):
+        if not obj.original_url:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+            obj.original_url, obj.original_url,
+        )
+
+    @admin.display(description="导入记录")
+    def import_history(self, obj):
+        results = obj.import_results.select_related("run").order_by("-run__started_at", "-id")[:20]
+        if not results:
+            return "—"
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:articles_importrun_change", args=[result.run_id]),
+                    str(result.run), result.get_outcome_display(), result.path,
+                    result.error or "",
+                )
+                for result in results
+            ),
+        )
+        return format_html(
+            '<table class="nr-table"><thead><tr><th>批次</th><th>结果</th><th>文件</th>'
+            "<th>说明</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="推断字段")
+    def inferred_summary(self, obj):
+        names = originally_inferred(obj)
+        if not names:
+            return "无（标题与时间均取自源文件）" if obj.source_format else "—"
+        waiting = set(obj.inferred_fields or [])
+        return format_html_join(
+            "、", '<span class="{}">{}（{}）</span>',
+            (
+                ("nr-flag" if name in waiting else "nr-ok", FIELD_LABELS.get(name, name),
+                 "待核对" if name in waiting else "已核对")
+                for name in names
+            ),
+        )
+
+    @admin.display(description="原始头信息")
+    def front_matter_pretty(self, obj):
+        if not obj.front_matter:
+            return "—（纯文本文件，无头信息）" if obj.source_format == "text" else "—"
+        dumped = yaml.safe_dump(
+            obj.front_matter, allow_unicode=True, sort_keys=False, default_flow_style=False
+        )
+        return format_html('<pre class="nr-pre">{}</pre>', dumped)
+
+    # --- preview and source review -------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="articles_article_preview",
+            ),
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(require_POST(self.review_view)),
+                name="articles_article_review",
+            ),
+        ] + super().get_urls()
+
+    def _article_or_404(self, request, object_id) -> Article:
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404("稿件不存在")
+        return article
+
+    def preview_view(self, request, object_id):
+        """The article on the public template, whatever its status, for staff only."""
+        from articles.views import ArticleDetailView
+
+        article = self._article_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        # Let the public view build its own context (related stories, …) around this object.
+        view = ArticleDetailView()
+        view.setup(request, pk=article.pk, slug=article.slug)
+        view.object = article
+        context = view.get_context_data(object=article)
+        context.update(article=article, preview=True)
+        response = TemplateResponse(request, view.get_template_names(), context)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        add_never_cache_headers(response)
+        return response
+
+    def review_view(self, request, object_id):
+        """Apply an editor's decision on a source change: take the source's value or keep theirs."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        decision, _, field = request.POST.get("decision", "").partition(":")
+        decide = {"accept": accept_source, "keep": keep_edits}.get(decision)
+        if decide is None:
+            return HttpResponseBadRequest("unknown decision")
+        done = decide(article, fields=[field] if field else None)
+        if done:
+            verb = "采用来源版本" if decision == "accept" else "保留编辑"
+            labels = "、".join(FIELD_LABELS.get(name, name) for name in done)
+            self.log_change(request, article, f"{verb}：{labels}")
+            self.message_user(request, f"已{verb}：{labels}。", messages.SUCCESS)
+        else:
+            self.message_user(request, "没有待处理的来源更新。", messages.WARNING)
+        return HttpResponseRedirect(
+            reverse("admin:articles_article_change", args=[article.pk])
+        )

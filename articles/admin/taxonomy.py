@@ -1,0 +1,110 @@
+"""Categories with their keyword rules, listed companies, and tags."""
+
+import re
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
+
+from articles.admin.actions import log_changes
+from articles.categorize import reclassify
+from articles.models import Article, ArticleTag, Category, Stock
+
+SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)\s*([A-Z0-9.]+)$", re.I)
+
+
+def _count_link(url_name: str, query: str, count: int):
+    return format_html('<a href="{}?{}">{}</a>', reverse(url_name), query, count)
+
+
+@admin.action(description="对所选栏目的稿件及未归类稿件重新应用规则", permissions=["change"])
+def reapply_rules_to_categories(modeladmin, request, queryset):
+    articles = Article.objects.filter(Q(category__in=queryset) | Q(category__isnull=True))
+    with transaction.atomic():
+        ids = reclassify(articles)
+        for start in range(0, len(ids), 1000):
+            chunk = Article.objects.filter(pk__in=ids[start : start + 1000]).only("id", "title")
+            log_changes(request, chunk, "按关键词规则重新归类")
+    modeladmin.message_user(
+        request, f"已按规则重新归类 {len(ids)} 篇稿件（编辑手动设置的栏目保持不变）。",
+        messages.SUCCESS,
+    )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "order", "is_default", "keyword_preview", "article_count", "description")
+    list_editable = ("order",)
+    list_display_links = ("name",)
+    search_fields = ("name", "slug")
+    ordering = ("order", "name")
+    actions = [reapply_rules_to_categories]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "order", "description")}),
+        ("自动归类", {"fields": ("keywords", "is_default")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description="稿件数", ordering="article_count")
+    def article_count(self, obj):
+        return _count_link(
+            "admin:articles_article_changelist", f"category__id__exact={obj.pk}", obj.article_count
+        )
+
+    @admin.display(description="关键词")
+    def keyword_preview(self, obj):
+        words = obj.keyword_list()
+        shown = "、".join(words[:8])
+        return f"{shown} 等 {len(words)} 个" if len(words) > 8 else (shown or "—")
+
+
+@admin.register(Stock)
+class StockAdmin(admin.ModelAdmin):
+    list_display = ("symbol_cell", "market", "code", "name", "article_count")
+    list_editable = ("name",)
+    list_filter = ("market",)
+    search_fields = ("code", "name")
+    search_help_text = "按代码、公司名称或完整代码（如 SZ002024）搜索"
+    ordering = ("market", "code")
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    def get_search_results(self, request, queryset, search_term):
+        match = SYMBOL.match(search_term.strip())
+        if match:
+            exact = queryset.filter(market=match[1].upper(), code=match[2].upper())
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="代码", ordering="code")
+    def symbol_cell(self, obj):
+        return obj.symbol
+
+    @admin.display(description="稿件数", ordering="article_count")
+    def article_count(self, obj):
+        return _count_link(
+            "admin:articles_article_changelist", f"stocks__id__exact={obj.pk}", obj.article_count
+        )
+
+
+@admin.register(ArticleTag)
+class ArticleTagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "article_count")
+    search_fields = ("name",)
+    ordering = ("name",)
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("items"))
+
+    @admin.display(description="稿件数", ordering="article_count")
+    def article_count(self, obj):
+        return _count_link(
+            "admin:articles_article_changelist", f"tags__id__exact={obj.pk}", obj.article_count
+        )
