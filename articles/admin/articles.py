@@ -155,7 +155,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)
-        if not add and form.instance.inferred_fields:
+        if getattr(form.instance, "_inferred_reviewed", False):
             message.append({"changed": {"fields": ["推断字段（已核对）"]}})
         return message
 
@@ -163,6 +163,7 @@ class ArticleAdmin(admin.ModelAdmin):
         # Saving the form is the editor's check of the inferred title and date: they were on
         # the screen, marked. Source changes still wait for an explicit decision.
         if change and obj.inferred_fields:
+            obj._inferred_reviewed = True  # for construct_change_message(), called after us
             obj.inferred_fields = []
             obj.needs_review = bool(pending_fields(obj))
         super().save_model(request, obj, form, change)

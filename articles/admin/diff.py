@@ -27,22 +27,46 @@ FIELD_LABELS = {
     "original_url": "原文链接",
 }
 CONTEXT_PARAGRAPHS = 1
+MIN_SIMILARITY = 0.3  # below this, two texts are shown as a whole replacement
+NOISE_CHARS = 2
 
 
 def inline_diff(old: str, new: str) -> SafeString:
     """Return `new` with characters missing from `old` in <ins> and removed ones in <del>."""
     old, new = old or "", new or ""
     parts = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            parts.append(escape(old[a1:a2]))
+    for same, removed, added in _segments(old, new):
+        if same:
+            parts.append(escape(same))
             continue
-        if a2 > a1:
-            parts.append(f'<del class="nr-del">{escape(old[a1:a2])}</del>')
-        if b2 > b1:
-            parts.append(f'<ins class="nr-ins">{escape(new[b1:b2])}</ins>')
+        if removed:
+            parts.append(f'<del class="nr-del">{escape(removed)}</del>')
+        if added:
+            parts.append(f'<ins class="nr-ins">{escape(added)}</ins>')
     return mark_safe("".join(parts))  # noqa: S308 (every piece above is escaped)
+
+
+def _segments(old: str, new: str) -> list[tuple[str, str, str]]:
+    """Return (unchanged, removed, added) runs, with the noise of a character diff removed.
+
+    Texts that share little are shown as one replacement; a run of one or two characters
+    that happens to match between two changes (的, 年) is folded into the change around it.
+    """
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < MIN_SIMILARITY:
+        return [("", old, new)]
+    runs: list[list[str]] = []
+    opcodes = matcher.get_opcodes()
+    for index, (op, a1, a2, b1, b2) in enumerate(opcodes):
+        inner = 0 < index < len(opcodes) - 1
+        if op == "equal" and not (inner and a2 - a1 <= NOISE_CHARS):
+            runs.append([old[a1:a2], "", ""])
+        elif runs and not runs[-1][0]:
+            runs[-1][1] += old[a1:a2]
+            runs[-1][2] += new[b1:b2]
+        else:
+            runs.append(["", old[a1:a2], new[b1:b2]])
+    return [tuple(run) for run in runs]
 
 
 def paragraphs(html: str) -> list[str]:
