@@ -169,7 +169,6 @@ class EditFormTests(SeededDeskMixin, TestCase):
         response = self.client.get(change_url(article))
         html = response.content.decode()
         for heading in ("内容", "分类", "发布", "出处"):
-            self.assertIn(f"<h2", html)
             self.assertRegex(html, rf"<h2[^>]*>\s*{heading}\s*</h2>")
         self.assertIn(
             '<a href="http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202202212282659685"'
