@@ -6,6 +6,7 @@ from datetime import UTC
 from django.db.models import Q
 from django.utils import timezone
 
+from articles.categorize import assign_category
 from articles.ingest.parsing import ParsedArticle
 from articles.models import (
     Article,
@@ -118,14 +119,6 @@ def _source_named(name: str) -> Source:
     return source
 
 
-def _assign_category(parsed: ParsedArticle, categories: list[Category]) -> Category | None:
-    haystack = f"{parsed.title}\n{parsed.summary}"
-    for category in categories:
-        if any(word in haystack for word in category.keyword_list()):
-            return category
-    return next((c for c in categories if c.is_default), None)
-
-
 def encode_values(*, title, summary, body, published_at, source, tags, stocks, original_url):
     """Return the JSON form in which imported and pending values are kept and compared."""
     return {
@@ -234,7 +227,7 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         published_at=published_at,
         status=status,
         source=source,
-        category=_assign_category(parsed, lookups.categories),
+        category=assign_category(title=parsed.title, summary=parsed.summary, categories=lookups.categories),
         external_id=parsed.external_id,
         original_url=parsed.original_url,
         fingerprint=parsed.fingerprint,
