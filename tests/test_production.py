@@ -151,7 +151,7 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(
             values["static"], "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
-        self.assertEqual(values["cache"], "django.core.cache.backends.redis.RedisCache")
+        self.assertEqual(values["cache"], "newsroom.redis_cache.ResilientRedisCache")
         self.assertIn("csp.middleware.CSPMiddleware", values["middleware"])
         self.assertIn("axes.middleware.AxesMiddleware", values["middleware"])
 
@@ -214,7 +214,7 @@ class CacheSelectionTests(SimpleTestCase):
             env={"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/15"},
         )
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(last_json(result), ["RedisCache", "缓存"])
+        self.assertEqual(last_json(result), ["ResilientRedisCache", "缓存"])
 
 
 class HealthzTests(TestCase):

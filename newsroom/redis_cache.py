@@ -1,0 +1,85 @@
+"""Django's Redis cache, made to degrade instead of fail when Redis is unreachable.
+
+The stock backend raises on a connection error, so a Redis restart would turn every cached
+page into a 500. Here a failed call logs a warning and behaves as a cache miss, and for a few
+seconds afterwards Redis is not even tried, so readers get pages rendered from PostgreSQL at
+full speed instead of each paying a connection timeout.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# After a failure, how long this process answers "miss" without trying Redis.
+BACKOFF_SECONDS = 5.0
+
+_MISSING = object()
+
+
+class ResilientRedisCacheClient(RedisCacheClient):
+    _down_until = 0.0  # per process; shared by every cache alias, like the outage itself
+
+    def _call(self, name: str, fallback, *args):
+        if time.monotonic() < ResilientRedisCacheClient._down_until:
+            return self._fallback(fallback, args)
+        try:
+            return getattr(super(), name)(*args)
+        except UNREACHABLE as exc:
+            if ResilientRedisCacheClient._down_until == 0.0:
+                logger.warning("redis unreachable, serving without cache: %s", exc)
+            ResilientRedisCacheClient._down_until = time.monotonic() + BACKOFF_SECONDS
+            return self._fallback(fallback, args)
+
+    @staticmethod
+    def _fallback(fallback, args):
+        if fallback is _MISSING:  # get(): the caller's default
+            return args[1]
+        if isinstance(fallback, type) and issubclass(fallback, Exception):
+            raise fallback("cache unavailable")
+        return fallback() if callable(fallback) else fallback
+
+    def add(self, key, value, timeout):
+        return self._call("add", False, key, value, timeout)
+
+    def get(self, key, default):
+        return self._call("get", _MISSING, key, default)
+
+    def set(self, key, value, timeout):
+        return self._call("set", None, key, value, timeout)
+
+    def touch(self, key, timeout):
+        return self._call("touch", False, key, timeout)
+
+    def delete(self, key):
+        return self._call("delete", False, key)
+
+    def get_many(self, keys):
+        return self._call("get_many", dict, keys)
+
+    def has_key(self, key):
+        return self._call("has_key", False, key)
+
+    def incr(self, key, delta):
+        # What Django's API raises for a missing key: callers already handle it.
+        return self._call("incr", ValueError, key, delta)
+
+    def set_many(self, data, timeout):
+        return self._call("set_many", None, data, timeout)
+
+    def delete_many(self, keys):
+        return self._call("delete_many", None, keys)
+
+    def clear(self):
+        return self._call("clear", False)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ResilientRedisCacheClient

@@ -1,0 +1,77 @@
+"""newsroom.redis_cache: a Redis outage means cache misses, never errors for readers."""
+
+import socket
+import time
+
+from django.test import SimpleTestCase
+
+from newsroom.redis_cache import ResilientRedisCache, ResilientRedisCacheClient
+from tests.test_production import last_json, run_django
+
+OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ResilientRedisCacheTests(SimpleTestCase):
+    def setUp(self):
+        ResilientRedisCacheClient._down_until = 0.0
+        self.addCleanup(setattr, ResilientRedisCacheClient, "_down_until", 0.0)
+
+    def cache(self, url):
+        return ResilientRedisCache(url, {"OPTIONS": OPTIONS, "KEY_PREFIX": "resilience-test"})
+
+    def test_behaves_like_django_redis_cache_when_redis_is_up(self):
+        """Against the real Redis on loopback (database 15)."""
+        cache = self.cache("redis://127.0.0.1:6379/15")
+        self.addCleanup(cache.delete_many, ["a", "n"])
+        cache.set("a", {"标题": "海尔"}, 30)
+        self.assertEqual(cache.get("a"), {"标题": "海尔"})
+        self.assertFalse(cache.add("a", "other", 30))
+        cache.set("n", 1, 30)
+        self.assertEqual(cache.incr("n"), 2)
+        self.assertEqual(cache.get_many(["a", "n", "missing"]), {"a": {"标题": "海尔"}, "n": 2})
+        self.assertTrue(cache.delete("a"))
+        self.assertIsNone(cache.get("a"))
+
+    def test_unreachable_redis_is_a_miss_not_an_error(self):
+        cache = self.cache(f"redis://127.0.0.1:{closed_port()}/0")
+        with self.assertLogs("newsroom.redis_cache", "WARNING") as logs:
+            self.assertEqual(cache.get("page", "fallback"), "fallback")
+        self.assertIn("redis unreachable", logs.output[0])
+        cache.set("page", "html", 30)
+        self.assertFalse(cache.add("page", "html", 30))
+        self.assertEqual(cache.get_many(["page"]), {})
+        self.assertFalse(cache.has_key("page"))
+        self.assertFalse(cache.delete("page"))
+        cache.set_many({"a": 1}, 30)
+        cache.delete_many(["a"])
+        with self.assertRaises(ValueError):  # what callers already expect for a missing key
+            cache.incr("version")
+
+    def test_after_a_failure_redis_is_not_retried_for_a_while(self):
+        cache = self.cache(f"redis://127.0.0.1:{closed_port()}/0")
+        with self.assertLogs("newsroom.redis_cache", "WARNING"):
+            cache.get("x")
+        started = time.perf_counter()
+        for _ in range(1000):
+            cache.get("x")
+        self.assertLess(time.perf_counter() - started, 0.5)  # no connection attempts
+        self.assertGreater(ResilientRedisCacheClient._down_until, time.monotonic())
+
+    def test_healthz_reports_the_cache_down_but_stays_up(self):
+        result = run_django(
+            "from django.test import Client\n"
+            "r = Client().get('/healthz')\n"
+            "print(json.dumps([r.status_code, r.json()]))",
+            env={"DJANGO_DEBUG": "1", "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"},
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        status, body = last_json(result)
+        self.assertEqual(status, 200)
+        self.assertEqual(body["cache"]["status"], "error")
+        self.assertEqual(body["database"]["status"], "ok")
