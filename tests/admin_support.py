@@ -19,9 +19,9 @@ SUNING_HAIER = "NW202202212282659685"  # seed 000, a Jekyll post with two stocks
 JD_TEXT_SEED = SEEDS / "001_11bd8c5703fc5a39.txt"  # a plain-text dump: title and date inferred
 
 
-def import_files(*paths, status: str = "review"):
+def import_files(*paths, status: str = "review", force: bool = False):
     """Run the real import pipeline over `paths`; return its report."""
-    return import_paths([str(p) for p in paths], status=status, workers=1)
+    return import_paths([str(p) for p in paths], status=status, workers=1, force=force)
 
 
 def seed_copy(directory: Path, seed: Path) -> Path:

@@ -75,6 +75,7 @@ def merge_selected(modeladmin, request, queryset):
 class SourceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "key_list", "article_count", "site_link")
     search_fields = ("name", "keys__key")
+    ordering = ("name",)
     inlines = [SourceKeyInline]
     actions = [merge_selected]
     list_per_page = 100

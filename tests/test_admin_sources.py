@@ -1,0 +1,220 @@
+"""Sources (counts, keys, merging), categories, stocks, tags, and the import ledger."""
+
+import re
+
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.test import TestCase
+from django.urls import reverse
+
+from articles.models import (
+    Article,
+    Category,
+    ImportFileResult,
+    ImportRun,
+    Source,
+    SourceKey,
+    Stock,
+    Tombstone,
+)
+from tests.admin_support import (
+    SEEDS,
+    import_files,
+    make_editor,
+    seed_copy,
+    suning_haier,
+    temp_dir,
+)
+
+
+class DeskTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.report = import_files(SEEDS)
+        cls.editor = make_editor()
+
+    def setUp(self):
+        self.client.force_login(self.editor)
+
+
+def row_of(response, text: str) -> str:
+    return re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(text)}.*?</tr>", response.content.decode(),
+                     re.S).group(0)
+
+
+class SourceAdminTests(DeskTestCase):
+    def test_list_shows_article_counts_and_keys(self):
+        response = self.client.get(reverse("admin:articles_source_changelist"))
+        row = row_of(response, "中国网科技")
+        source = Source.objects.get(name="中国网科技")
+        self.assertIn(f"?source__id__exact={source.pk}\">2</a>", row)
+        haier_row = row_of(response, "中国经济网")
+        self.assertIn("zhongguojingjiwang", haier_row)  # the feed key from the front matter
+
+    def test_keys_are_edited_inline(self):
+        source = Source.objects.get(name="中国网科技")
+        url = reverse("admin:articles_source_change", args=[source.pk])
+        form = self.client.get(url)
+        self.assertContains(form, "别名（订阅源的键）")
+        response = self.client.post(url, {
+            "name": source.name, "slug": source.slug, "url": "https://tech.china.com.cn/",
+            "keys-TOTAL_FORMS": "1", "keys-INITIAL_FORMS": "0",
+            "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
+            "keys-0-key": "chinatech", "keys-0-source": source.pk,
+        })
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(SourceKey.objects.get(key="chinatech").source, source)
+
+    def test_merge_moves_articles_and_keys_then_deletes_the_emptied_sources(self):
+        target = Source.objects.get(name="中国经济网")
+        other = Source.objects.get(name="中国网科技")
+        SourceKey.objects.create(source=other, key="chinatech")
+        moved_ids = set(other.articles.values_list("pk", flat=True))
+        changelist = reverse("admin:articles_source_changelist")
+        ids = [target.pk, other.pk]
+
+        page = self.client.post(changelist, {"action": "merge_selected", "_selected_action": ids,
+                                             "index": 0})
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, "合并来源")
+        self.assertContains(page, 'type="radio"')
+
+        response = self.client.post(changelist, {
+            "action": "merge_selected", "_selected_action": ids, "apply": "1",
+            "select_across": "0", "target": target.pk,
+        })
+        self.assertRedirects(response, changelist)
+        self.assertFalse(Source.objects.filter(pk=other.pk).exists())
+        self.assertEqual(set(target.articles.values_list("pk", flat=True)) & moved_ids, moved_ids)
+        self.assertEqual(target.articles.count(), 3)
+        self.assertEqual(SourceKey.objects.get(key="chinatech").source, target)
+        self.assertEqual(SourceKey.objects.get(key="中国网科技").source, target)
+        self.assertEqual(Article.objects.count(), 5)
+        self.assertTrue(LogEntry.objects.filter(action_flag=CHANGE, object_id=str(target.pk)).exists())
+        self.assertTrue(LogEntry.objects.filter(action_flag=DELETION, object_id=str(other.pk)).exists())
+
+    def test_merge_needs_two_sources(self):
+        source = Source.objects.first()
+        response = self.client.post(reverse("admin:articles_source_changelist"), {
+            "action": "merge_selected", "_selected_action": [source.pk], "index": 0,
+        }, follow=True)
+        self.assertIn("请至少选择两个来源进行合并。", [str(m) for m in response.context["messages"]])
+        self.assertTrue(Source.objects.filter(pk=source.pk).exists())
+
+    def test_source_autocomplete(self):
+        response = self.client.get(reverse("admin:autocomplete"), {
+            "app_label": "articles", "model_name": "article", "field_name": "source",
+            "term": "经济",
+        })
+        self.assertEqual([r["text"] for r in response.json()["results"]], ["中国经济网"])
+
+
+class CategoryAdminTests(DeskTestCase):
+    def test_list_shows_order_rules_and_counts(self):
+        response = self.client.get(reverse("admin:articles_category_changelist"))
+        row = row_of(response, "综合")
+        general = Category.objects.get(slug="general")
+        count = Article.objects.filter(category=general).count()
+        self.assertIn(f"category__id__exact={general.pk}\">{count}</a>", row)
+        self.assertIn('name="form-4-order"', response.content.decode())
+        self.assertIn("央行、国务院、发改委、财政部、统计局、GDP、CPI、PPI 等 16 个",
+                      row_of(response, "宏观"))
+
+    def test_reapply_action_on_categories(self):
+        tech = Category.objects.get(slug="tech")
+        tech.keywords = "苏宁易购"
+        tech.order = 1
+        tech.save()
+        companies = Category.objects.get(slug="companies")
+        response = self.client.post(reverse("admin:articles_category_changelist"), {
+            "action": "reapply_rules_to_categories", "_selected_action": [companies.pk],
+            "index": 0,
+        }, follow=True)
+        self.assertIn("已按规则重新归类", str(list(response.context["messages"])[0]))
+        self.assertEqual(suning_haier().category, tech)
+
+
+class StockAdminTests(DeskTestCase):
+    def test_counts_and_editable_name(self):
+        response = self.client.get(reverse("admin:articles_stock_changelist"))
+        stock = Stock.objects.get(market="SZ", code="002024")
+        self.assertIn(f"stocks__id__exact={stock.pk}\">1</a>", row_of(response, "SZ002024"))
+        url = reverse("admin:articles_stock_change", args=[stock.pk])
+        self.client.post(url, {"market": "SZ", "code": "002024", "name": "苏宁易购"})
+        stock.refresh_from_db()
+        self.assertEqual(stock.name, "苏宁易购")
+
+    def test_autocomplete_by_full_symbol_and_by_name(self):
+        Stock.objects.filter(market="SH", code="600690").update(name="海尔智家")
+
+        def search(term):
+            response = self.client.get(reverse("admin:autocomplete"), {
+                "app_label": "articles", "model_name": "article", "field_name": "stocks",
+                "term": term,
+            })
+            return [r["text"] for r in response.json()["results"]]
+
+        self.assertEqual(search("SZ002024"), ["SZ002024"])
+        self.assertEqual(search("sh600690"), ["SH600690 海尔智家"])
+        self.assertEqual(search("海尔"), ["SH600690 海尔智家"])
+
+
+class TagAdminTests(DeskTestCase):
+    def test_tags_with_counts(self):
+        suning_haier().tags.add("家电")
+        response = self.client.get(reverse("admin:articles_articletag_changelist"))
+        self.assertIn(">1</a>", row_of(response, "家电"))
+
+
+class ImportLedgerTests(TestCase):
+    def setUp(self):
+        self.client.force_login(make_editor())
+        directory = temp_dir(self)
+        seed_copy(directory, next(SEEDS.glob("000_*.txt")))
+        (directory / "empty.md").write_bytes(b"")
+        (directory / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+        self.report = import_files(directory)
+        self.run = ImportRun.objects.get(pk=self.report.run_id)
+
+    def test_ledger_lists_counts_duration_and_filters_failed(self):
+        self.assertEqual((self.run.created, self.run.failed), (1, 2))
+        ok_run = ImportRun.objects.get(pk=import_files(temp_dir(self)).run_id)
+        self.assertEqual(ok_run.failed, 0)
+        changelist = reverse("admin:articles_importrun_changelist")
+        response = self.client.get(changelist)
+        row = row_of(response, f"#{self.run.pk} ")
+        self.assertIn("有失败", row)
+        self.assertIn(" 秒", row)
+        failed = self.client.get(changelist, {"failures": "yes"})
+        self.assertEqual([run.pk for run in failed.context["cl"].result_list], [self.run.pk])
+
+    def test_a_failed_file_shows_its_reason(self):
+        detail = self.client.get(reverse("admin:articles_importrun_change", args=[self.run.pk]))
+        html = detail.content.decode()
+        failure = ImportFileResult.objects.get(run=self.run, path__endswith="empty.md")
+        self.assertIn(failure.error, html)
+        self.assertIn("file is empty", failure.error)
+        # Failures are listed before the created file.
+        self.assertLess(html.index("empty.md"), html.index("000_ce3d7ca2cd05df07.txt"))
+        results = self.client.get(
+            reverse("admin:articles_importfileresult_changelist"),
+            {"run__id__exact": self.run.pk, "outcome__exact": "failed"},
+        )
+        self.assertEqual(results.status_code, 200)
+        self.assertEqual(results.context["cl"].result_count, 2)
+        one = self.client.get(reverse("admin:articles_importfileresult_change", args=[failure.pk]))
+        self.assertContains(one, "file is empty")
+
+
+class TombstoneAdminTests(DeskTestCase):
+    def test_deleted_article_is_listed_and_can_be_released(self):
+        article = suning_haier()
+        self.client.post(reverse("admin:articles_article_delete", args=[article.pk]), {"post": "yes"})
+        response = self.client.get(reverse("admin:articles_tombstone_changelist"))
+        self.assertContains(response, article.title)
+        self.assertEqual(self.client.get(reverse("admin:articles_tombstone_add")).status_code, 403)
+        changelist = reverse("admin:articles_tombstone_changelist")
+        ids = list(Tombstone.objects.values_list("pk", flat=True))
+        self.client.post(changelist, {"action": "delete_selected", "_selected_action": ids,
+                                      "post": "yes"})
+        self.assertEqual(Tombstone.objects.count(), 0)
+        self.assertEqual(import_files(SEEDS, force=True).created, 1)
