@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, reset_queries, transaction
 from django.utils import timezone
 
 from articles.ingest.locking import import_lock
@@ -202,6 +202,9 @@ def import_paths(
                                  dry_run=dry_run)
                     if progress:
                         progress(report)
+                    # Under DEBUG Django keeps every query's SQL; bulk inserts carry whole
+                    # bodies, so without this memory would grow with the corpus.
+                    reset_queries()
                 previous = current
             if previous:
                 _store_batch(*previous, report=report, run=run, status=status, lookups=lookups,
