@@ -2,24 +2,16 @@
 article's history shows who did what from the change list too."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.template.response import TemplateResponse
 
+from articles.admin.common import log_changes, pages_changed
 from articles.admin.forms import AddTagsForm, SetCategoryForm
 from articles.categorize import reclassify
 from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import Article
 
 Status = Article.Status
-
-
-def log_changes(request, objects, message: str) -> None:
-    if objects:
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=list(objects), action_flag=CHANGE,
-            change_message=message,
-        )
 
 
 def editable(queryset):
@@ -67,6 +59,8 @@ def _set_status(modeladmin, request, queryset, *, status: str, only_from=None) -
             article.save(update_fields=["status", "updated_at"])
             changed.append(article)
         log_changes(request, changed, f"状态改为「{Status(status).label}」（批量操作）")
+    if changed:
+        pages_changed()
     return changed
 
 
@@ -107,6 +101,7 @@ def set_category(modeladmin, request, queryset):
             article.save(update_fields=["category", "updated_at"])
             changed.append(article)
         log_changes(request, changed, f"栏目改为「{category}」（批量操作）")
+    pages_changed()
     modeladmin.message_user(
         request, f"已将 {len(changed)} 篇稿件归入「{category}」。", messages.SUCCESS
     )
@@ -126,6 +121,7 @@ def add_tags(modeladmin, request, queryset):
         for article in articles:
             article.tags.add(*names)
         log_changes(request, articles, f"添加标签：{'、'.join(names)}（批量操作）")
+    pages_changed()
     modeladmin.message_user(
         request, f"已为 {len(articles)} 篇稿件添加标签：{'、'.join(names)}。", messages.SUCCESS
     )
@@ -142,6 +138,7 @@ def _decide(modeladmin, request, queryset, *, decide, verb: str) -> None:
             if fields:
                 decided.append(article)
         log_changes(request, decided, f"{verb}（批量操作）")
+    pages_changed()
     modeladmin.message_user(request, f"{verb}：{len(decided)} 篇稿件。", messages.SUCCESS)
 
 
@@ -177,6 +174,7 @@ def reapply_category_rules(modeladmin, request, queryset):
         for start in range(0, len(ids), 1000):
             chunk = Article.objects.filter(pk__in=ids[start : start + 1000]).only("id", "title")
             log_changes(request, chunk, "按关键词规则重新归类（批量操作）")
+    pages_changed()
     modeladmin.message_user(
         request, f"已按规则重新归类 {len(ids)} 篇稿件（编辑手动设置的栏目保持不变）。",
         messages.SUCCESS,

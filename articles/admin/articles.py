@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
+from articles.admin.common import PublicPagesMixin, pages_changed
 from articles.admin.diff import FIELD_LABELS, review_rows
 from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
 from articles.admin.forms import ArticleAdminForm
@@ -76,7 +77,7 @@ class ArticleChangeList(FastDateHierarchyChangeList):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = (
         "title_cell", "source", "category", "status_badge", "published_local", "stock_symbols",
@@ -276,6 +277,7 @@ class ArticleAdmin(admin.ModelAdmin):
             return HttpResponseBadRequest("unknown decision")
         done = decide(article, fields=[field] if field else None)
         if done:
+            pages_changed()
             verb = "采用来源版本" if decision == "accept" else "保留编辑"
             labels = "、".join(FIELD_LABELS.get(name, name) for name in done)
             self.log_change(request, article, f"{verb}：{labels}")

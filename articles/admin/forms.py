@@ -25,6 +25,8 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "tags" in self.fields:
+            self.fields["tags"].widget.attrs["class"] = "vTextField nr-tags"
         for name in self.instance.inferred_fields or []:
             if name in self.fields:
                 field = self.fields[name]

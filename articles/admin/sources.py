@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin.actions import action_form, render_action_page
+from articles.admin.common import PublicPagesMixin, pages_changed
 from articles.admin.forms import MergeSourcesForm
 from articles.models import Article, Source, SourceKey
 
@@ -34,6 +35,7 @@ def merge_sources(target: Source, others) -> tuple[int, int]:
         for source in others:
             SourceKey.objects.get_or_create(key=source.name, defaults={"source": target})
         Source.objects.filter(pk__in=ids).delete()
+    pages_changed()
     return moved, keys
 
 
@@ -72,7 +74,7 @@ def merge_selected(modeladmin, request, queryset):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "key_list", "article_count", "site_link")
     search_fields = ("name", "keys__key")
     ordering = ("name",)

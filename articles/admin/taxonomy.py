@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.admin.actions import log_changes
+from articles.admin.common import PublicPagesMixin, log_changes, pages_changed
 from articles.categorize import reclassify
 from articles.models import Article, ArticleTag, Category, Stock
 
@@ -27,6 +27,7 @@ def reapply_rules_to_categories(modeladmin, request, queryset):
         for start in range(0, len(ids), 1000):
             chunk = Article.objects.filter(pk__in=ids[start : start + 1000]).only("id", "title")
             log_changes(request, chunk, "按关键词规则重新归类")
+    pages_changed()
     modeladmin.message_user(
         request, f"已按规则重新归类 {len(ids)} 篇稿件（编辑手动设置的栏目保持不变）。",
         messages.SUCCESS,
@@ -34,7 +35,7 @@ def reapply_rules_to_categories(modeladmin, request, queryset):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_display = ("name", "order", "is_default", "keyword_preview", "article_count", "description")
     list_editable = ("order",)
     list_display_links = ("name",)
@@ -63,7 +64,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Stock)
-class StockAdmin(admin.ModelAdmin):
+class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_display = ("symbol_cell", "market", "code", "name", "article_count")
     list_editable = ("name",)
     list_filter = ("market",)
@@ -94,7 +95,7 @@ class StockAdmin(admin.ModelAdmin):
 
 
 @admin.register(ArticleTag)
-class ArticleTagAdmin(admin.ModelAdmin):
+class ArticleTagAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "article_count")
     search_fields = ("name",)
     ordering = ("name",)

@@ -1,0 +1,44 @@
+"""Helpers every part of the desk uses: the admin log, and telling the public site it changed."""
+
+from django.contrib.admin.models import CHANGE, LogEntry
+
+
+def log_changes(request, objects, message: str) -> None:
+    """Write one admin log entry per object, so bulk work shows in each object's history."""
+    objects = list(objects)
+    if objects:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=objects, action_flag=CHANGE,
+            change_message=message,
+        )
+
+
+def pages_changed() -> None:
+    """Tell the public site's page cache, when there is one, that what readers see changed.
+
+    Bulk writes (update(), bulk_update()) send no model signals, so the desk says it itself.
+    """
+    try:
+        from articles.cache import bump_cache_version
+    except ImportError:
+        return
+    bump_cache_version()
+
+
+class PublicPagesMixin:
+    """For ModelAdmins of things readers see (articles, and the names shown beside them).
+
+    save_related() follows every save_model(), in forms and in list_editable alike.
+    """
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        pages_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pages_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        pages_changed()

@@ -1,0 +1,119 @@
+"""An editor's morning in a real browser: log in, fix an inferred title, preview, publish, and
+find the story on the public site. Screenshots: tests/screenshots/admin_*.png."""
+
+import re
+
+from articles.models import Article
+from tests.admin_support import EDITOR_PASSWORD, JD_TEXT_SEED, SEEDS, import_files, make_editor
+from tests.browser import BrowserTestCase
+
+INFERRED_TITLE = "2022京东家电合作伙伴大会在京召开"
+FIXED_TITLE = "京东家电召开2022合作伙伴大会 187个核心品牌两位数增长"
+
+
+class EditorWorkflowBrowserTests(BrowserTestCase):
+    def setUp(self):
+        import_files(SEEDS)
+        make_editor()
+        self.article = Article.objects.get(source_file=str(JD_TEXT_SEED))
+
+    def watch_console(self, page) -> list[str]:
+        """Collect console errors (CSP violations, failed loads) other than a missing favicon,
+        which belongs to the public site's templates, not to the admin."""
+        problems: list[str] = []
+
+        def note(message):
+            where = message.location.get("url", "")
+            if message.type == "error" and not where.endswith("/favicon.ico"):
+                problems.append(f"{message.text} ({where})")
+
+        page.on("console", note)
+        return problems
+
+    def test_editor_fixes_inferred_title_publishes_and_finds_it_on_the_site(self):
+        self.assertEqual(self.article.title, INFERRED_TITLE)
+        self.assertEqual(self.article.inferred_fields, ["published_at", "title"])
+        page = self.page()
+        console = self.watch_console(page)
+
+        # Anonymous: the admin asks for a login, in Chinese.
+        page.goto(f"{self.live_server_url}/admin/articles/article/")
+        self.assertIn("/admin/login/", page.url)
+        self.assertIn("财经新闻台 · 编辑部", page.inner_text("#site-name"))
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", EDITOR_PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r".*/admin/articles/article/$"))
+
+        # The change list: five imported stories, two flagged for review.
+        rows = page.locator("#result_list tbody tr")
+        self.assertEqual(rows.count(), 5)
+        self.assertEqual(page.locator("#result_list .nr-flag").count(), 2)
+        jd_row = rows.filter(has_text=INFERRED_TITLE)
+        self.assertIn("中国网科技", jd_row.inner_text())
+        self.assertIn("2022-09-21 00:00", jd_row.inner_text())
+        self.screenshot(page, "admin_changelist")
+
+        # Chinese search over the bigram index.
+        page.fill("#searchbar", "海尔")
+        page.press("#searchbar", "Enter")
+        page.wait_for_load_state()
+        # 海尔 is in the Suning–Haier story's title and in the two JD stories' bodies.
+        self.assertEqual(page.locator("#result_list tbody tr").count(), 3)
+        self.assertIn("苏宁易购海尔", page.inner_text("#result_list"))
+        page.fill("#searchbar", "海尔 苏宁易购")
+        page.press("#searchbar", "Enter")
+        page.wait_for_load_state()
+        self.assertEqual(page.locator("#result_list tbody tr").count(), 1)
+        page.goto(f"{self.live_server_url}/admin/articles/article/?review=inferred")
+        page.click(f"#result_list a:has-text('{INFERRED_TITLE}')")
+        page.wait_for_selector("#article_form")
+
+        # The edit form marks the inferred fields and shows where the story came from.
+        title_input = page.locator("#id_title")
+        self.assertIn("nr-inferred", title_input.get_attribute("class"))
+        self.assertIn("此字段由导入程序推断", page.inner_text(".field-title"))
+        provenance = page.inner_text(".nr-provenance")
+        self.assertIn("001_11bd8c5703fc5a39.txt", provenance)
+        self.assertIn("标题（待核对）", provenance)
+        self.assertIn("text", provenance)
+        self.screenshot(page, "admin_edit_form")
+
+        # Fix the title, look at the draft on the public template, then publish.
+        title_input.fill(FIXED_TITLE)
+        page.click("input[name=_continue]")
+        page.wait_for_selector(".messagelist .success")
+        with page.context.expect_page() as preview_info:
+            page.click("a.nr-preview-link")
+        preview = preview_info.value
+        preview.wait_for_load_state()
+        self.assertIn(FIXED_TITLE, preview.inner_text("h1"))
+        self.assertIn("逐光致远", preview.inner_text("body"))
+        self.screenshot(preview, "admin_preview")
+        preview.close()
+
+        page.select_option("#id_status", "published")
+        page.click("input[name=_save]")
+        page.wait_for_selector(".messagelist .success")
+        self.article.refresh_from_db()
+        self.assertEqual(self.article.title, FIXED_TITLE)
+        self.assertEqual(self.article.status, Article.Status.PUBLISHED)
+        self.assertEqual(self.article.inferred_fields, [])
+        self.assertFalse(self.article.needs_review)
+
+        # A reader (a fresh, anonymous browser) finds it on the public site.
+        reader = self.page()
+        reader.goto(f"{self.live_server_url}/")
+        self.assertIn(FIXED_TITLE, reader.inner_text("body"))
+        reader.goto(f"{self.live_server_url}{self.article.get_absolute_url()}")
+        self.assertIn(FIXED_TITLE, reader.inner_text("h1"))
+        self.screenshot(reader, "admin_published_on_site")
+
+        # The change is in the article's history, with who made it.
+        page.goto(f"{self.live_server_url}/admin/articles/article/{self.article.pk}/history/")
+        history = page.inner_text("#change-history")
+        self.assertIn("editor", history)
+        self.assertIn("推断字段（已核对）", history)
+
+        self.assertEqual(page.js_errors, [])
+        self.assertEqual(console, [])
