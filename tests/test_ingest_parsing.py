@@ -3,6 +3,7 @@
 import csv
 from datetime import datetime
 from pathlib import Path
+
 from django.test import SimpleTestCase
 
 from articles.ingest.parsing import SITE_TZ, ParseError, parse_bytes, parse_file
