@@ -1,0 +1,129 @@
+"""Page benchmark: home, an article, a source list and a search against the same article saved
+as a static file and served by the same gunicorn (the physical limit), cached and uncached, and
+through nginx's micro-cache. Figures for docs/benchmarks.md, not a pass/fail test."""
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from articles.bench import serve
+from articles.models import Article
+
+STATIC_REFERENCE = "/static/bench/article.html"
+
+
+@dataclass
+class Row:
+    setup: str
+    page: str
+    result: serve.WrkResult
+    reference: serve.WrkResult
+
+    @property
+    def rps_ratio(self) -> float:
+        """How many times slower than the static file (1.0 = as fast)."""
+        return self.reference.rps / self.result.rps
+
+    @property
+    def p50_ratio(self) -> float:
+        return self.result.p50_ms / self.reference.p50_ms
+
+
+def pick_pages(search: str) -> dict[str, str]:
+    """Home, a mid-archive article, its source's list page, a search."""
+    published = Article.objects.published().order_by("-published_at", "-id")
+    count = published.count()
+    if not count:
+        raise RuntimeError("no published articles: fill the database first (docs/benchmarks.md)")
+    article = published.select_related("source")[count // 2]
+    return {
+        "home": "/",
+        "article": article.get_absolute_url(),
+        "source list": article.source.get_absolute_url(),
+        "search": f"/search/?q={quote(search)}",
+    }
+
+
+def _measure(base: str, pages: dict[str, str], *, setup: str, opts: dict, log) -> list[Row]:
+    for path in [STATIC_REFERENCE, *pages.values()]:
+        for _ in range(3):  # warm the caches and each worker's connection
+            status, _ = serve.get(base + path)
+            if status != 200:
+                raise RuntimeError(f"{setup}: {path} answered {status}")
+    reference = serve.wrk(base + STATIC_REFERENCE, **opts)
+    log(f"  {setup:<26} static file   {reference.rps:8.0f} req/s  p50 {reference.p50_ms:6.2f} ms")
+    rows = []
+    for name, path in pages.items():
+        result = serve.wrk(base + path, **opts)
+        if result.errors:
+            raise RuntimeError(f"{setup}: {path}: {result.errors} errors\n{result.raw}")
+        rows.append(Row(setup, name, result, reference))
+        log(f"  {setup:<26} {name:<13} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+            f"p99 {result.p99_ms:6.2f} ms")
+    return rows
+
+
+def run(*, database_url: str, redis_url: str, work: Path, seconds: int, connections: int,
+        threads: int, search: str, with_nginx: bool, log=print) -> tuple[dict, list[Row]]:
+    """Measure every page in every setup; return (context, rows)."""
+    pages = pick_pages(search)
+    static_root = work / "static"
+    shutil.rmtree(static_root, ignore_errors=True)
+    base_env = serve.production_env(database_url=database_url, static_root=static_root)
+    serve.collectstatic(base_env)
+
+    # The reference: the article page exactly as readers get it, written where WhiteNoise
+    # (and nginx) serve static files from.
+    with serve.gunicorn(base_env) as server:
+        status, html = serve.get(server.base + pages["article"])
+    if status != 200:
+        raise RuntimeError(f"article page answered {status}")
+    (static_root / "bench").mkdir(exist_ok=True)
+    (static_root / "bench" / "article.html").write_bytes(html)
+
+    opts = {"seconds": seconds, "connections": connections, "threads": threads}
+    context = {
+        "machine": serve.machine(),
+        "articles": Article.objects.published().count(),
+        "pages": pages,
+        "article_bytes": len(html),
+        "wrk": f"wrk -t{threads} -c{connections} -d{seconds}s --latency",
+        "workers": os.environ.get("WEB_CONCURRENCY") or f"2 x {os.cpu_count()} + 1",
+    }
+    rows: list[Row] = []
+    setups = [
+        ("gunicorn, page cache (Redis)", {"REDIS_URL": redis_url}),
+        ("gunicorn, no page cache", {"NEWSROOM_PAGE_CACHE_SECONDS": "0"}),
+    ]
+    for setup, extra in setups:
+        with serve.gunicorn(base_env | extra) as server:
+            rows += _measure(server.base, pages, setup=setup, opts=opts, log=log)
+            if with_nginx and extra.get("REDIS_URL"):
+                with serve.nginx(server.base, static_root, work / "nginx") as proxy:
+                    rows += _measure(proxy, pages, setup="nginx micro-cache + gunicorn",
+                                     opts=opts, log=log)
+    return context, rows
+
+
+def markdown(context: dict, rows: list[Row]) -> str:
+    lines = [
+        f"- Machine: {context['machine']}",
+        f"- Data: {context['articles']:,} published articles in PostgreSQL; article page "
+        f"{context['article_bytes']:,} bytes",
+        f"- Load: `{context['wrk']}` on loopback, one URL at a time; gunicorn "
+        f"{context['workers']} workers (gunicorn.conf.py)",
+        f"- Pages: {', '.join(f'{k} `{v}`' for k, v in context['pages'].items())}",
+        "",
+        "| setup | page | req/s | p50 ms | p99 ms | static file req/s | × static (req/s) "
+        "| × static (p50) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.setup} | {row.page} | {row.result.rps:,.0f} | {row.result.p50_ms:.2f} | "
+            f"{row.result.p99_ms:.2f} | {row.reference.rps:,.0f} | {row.rps_ratio:.2f} | "
+            f"{row.p50_ratio:.2f} |"
+        )
+    return "\n".join(lines)
