@@ -1,5 +1,6 @@
 """Shared set-up for the admin tests: real imports of the seed files, and the desk's people."""
 
+import importlib
 import io
 import shutil
 import tempfile
@@ -48,6 +49,15 @@ def make_editor(username: str = "editor", password: str = EDITOR_PASSWORD) -> Us
 
 def make_superuser(username: str = "chief") -> User:
     return User.objects.create_superuser(username, password="Zhubian-2024-pass")
+
+
+def restore_default_categories() -> None:
+    """Re-seed the sections of migration 0002: live-server tests flush the tables after each
+    test, data migrations included."""
+    from django.apps import apps
+
+    seed = importlib.import_module("articles.migrations.0002_default_categories").seed
+    seed(apps, None)
 
 
 def suning_haier() -> Article:

@@ -4,7 +4,17 @@ find the story on the public site. Screenshots: tests/screenshots/admin_*.png.""
 import re
 
 from articles.models import Article
-from tests.admin_support import EDITOR_PASSWORD, JD_TEXT_SEED, SEEDS, import_files, make_editor
+from tests.admin_support import (
+    EDITOR_PASSWORD,
+    JD_TEXT_SEED,
+    SEEDS,
+    import_files,
+    make_editor,
+    restore_default_categories,
+    seed_copy,
+    suning_haier,
+    temp_dir,
+)
 from tests.browser import BrowserTestCase
 
 INFERRED_TITLE = "2022京东家电合作伙伴大会在京召开"
@@ -13,6 +23,7 @@ FIXED_TITLE = "京东家电召开2022合作伙伴大会 187个核心品牌两位
 
 class EditorWorkflowBrowserTests(BrowserTestCase):
     def setUp(self):
+        restore_default_categories()
         import_files(SEEDS)
         make_editor()
         self.article = Article.objects.get(source_file=str(JD_TEXT_SEED))
@@ -117,3 +128,53 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
 
         self.assertEqual(page.js_errors, [])
         self.assertEqual(console, [])
+
+
+class SourceReviewBrowserTests(BrowserTestCase):
+    """A source file changed after the editor edited the title: the editor sees the diff and
+    takes the source's version with one click."""
+
+    def setUp(self):
+        restore_default_categories()
+        self.dir = temp_dir(self)
+        self.path = seed_copy(self.dir, next(SEEDS.glob("000_*.txt")))
+        import_files(self.path)
+        make_editor()
+        article = suning_haier()
+        article.title = "苏宁易购海尔对接会（编辑版）"
+        article.save()
+        text = self.path.read_text(encoding="utf-8")
+        self.path.write_text(
+            text.replace("共创新价值 苏宁易购海尔召开", "苏宁易购与海尔召开")
+            .replace("明确2022年合作目标", "明确2022年全年合作目标"),
+            encoding="utf-8",
+        )
+        import_files(self.path)
+        self.article = suning_haier()
+        self.assertEqual(list(self.article.pending_changes["fields"]), ["title"])
+
+    def test_editor_reads_the_diff_and_takes_the_source_version(self):
+        page = self.page()
+        page.goto(f"{self.live_server_url}/admin/login/?next=/admin/articles/article/")
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", EDITOR_PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r".*/admin/articles/article/$"))
+        page.click("#changelist-filter a:has-text('来源文件有更新')")
+        page.wait_for_load_state()
+        self.assertEqual(page.locator("#result_list tbody tr").count(), 1)
+        page.click("#result_list a:has-text('编辑版')")
+        panel = page.locator("#source-review")
+        panel.wait_for()
+        self.assertIn("苏宁易购海尔对接会（编辑版）", panel.inner_text())
+        self.assertGreaterEqual(panel.locator("ins.nr-ins").count(), 1)
+        self.screenshot(page, "admin_source_review")
+
+        panel.locator("button[value='accept:title']").click()
+        page.wait_for_selector(".messagelist .success")
+        self.assertIn("已采用来源版本：标题", page.inner_text(".messagelist"))
+        self.assertEqual(page.locator("#source-review").count(), 0)
+        self.article.refresh_from_db()
+        self.assertEqual(self.article.title, "苏宁易购与海尔召开2022年战略对接暨春季启动会")
+        self.assertFalse(self.article.needs_review)
+        self.assertEqual(page.js_errors, [])
