@@ -1,5 +1,6 @@
 """ParsedArticle -> Article: the upsert, keyed on the story's identity, safe for editors' work."""
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -12,7 +13,6 @@ from articles.models import (
     Article,
     ArticleTag,
     Category,
-    ImportedFile,
     ImportFileResult,
     Source,
     SourceKey,
@@ -207,7 +207,7 @@ def store(
     if existing.content_hash == parsed.content_hash:
         return StoreResult(Outcome.UNCHANGED, existing)
     if existing.source_file != path and mtime_ns is not None and _newer_source_on_file(
-        existing.source_file, mtime_ns
+        existing.source_file, than=(mtime_ns, path)
     ):
         return StoreResult(Outcome.UNCHANGED, existing, "an older copy of a newer file")
     if existing.status == Article.Status.REJECTED:
@@ -363,10 +363,13 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
     return StoreResult(outcome, article, pending=sorted(pending))
 
 
-def _newer_source_on_file(path: str, mtime_ns: int) -> bool:
-    """Whether the file the article was last imported from is newer than `mtime_ns`."""
-    seen = ImportedFile.objects.filter(path=path).values_list("mtime_ns", flat=True).first()
-    return seen is not None and seen > mtime_ns
+def _newer_source_on_file(path: str, *, than: tuple[int, str]) -> bool:
+    """Whether the file the article was last imported from is the newer copy (ties broken by
+    name, so two copies with one mtime never take turns updating the article)."""
+    try:
+        return (os.stat(path).st_mtime_ns, path) > than
+    except OSError:
+        return False  # gone: the file at hand is the only version left
 
 
 def _free_legacy_path(path: str | None) -> str | None:
