@@ -4,13 +4,13 @@ import re
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.admin.common import PublicPagesMixin, log_changes, pages_changed
+from articles.admin.common import PublicPagesMixin, log_changes, pages_changed, related_count
 from articles.categorize import reclassify
-from articles.models import Article, ArticleTag, Category, Stock
+from articles.models import Article, ArticleTag, Category, Stock, TaggedArticle
 
 SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)\s*([A-Z0-9.]+)$", re.I)
 
@@ -48,7 +48,9 @@ class CategoryAdmin(PublicPagesMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(article_count=Count("articles"))
+        return super().get_queryset(request).annotate(
+            article_count=related_count(Article.objects.all(), "category")
+        )
 
     @admin.display(description="稿件数", ordering="article_count")
     def article_count(self, obj):
@@ -74,7 +76,9 @@ class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_per_page = 100
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(article_count=Count("articles"))
+        return super().get_queryset(request).annotate(
+            article_count=related_count(Article.stocks.through.objects.all(), "stock")
+        )
 
     def get_search_results(self, request, queryset, search_term):
         match = SYMBOL.match(search_term.strip())
@@ -102,7 +106,9 @@ class ArticleTagAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_per_page = 100
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(article_count=Count("items"))
+        return super().get_queryset(request).annotate(
+            article_count=related_count(TaggedArticle.objects.all(), "tag")
+        )
 
     @admin.display(description="稿件数", ordering="article_count")
     def article_count(self, obj):
