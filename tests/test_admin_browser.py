@@ -56,6 +56,13 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
         page.click("input[type=submit]")
         page.wait_for_url(re.compile(r".*/admin/articles/article/$"))
 
+        # The start page leads to the day's queues.
+        page.goto(f"{self.live_server_url}/admin/")
+        self.assertIn("推断的标题或时间待核对", page.inner_text("#desk-queues"))
+        self.screenshot(page, "admin_index")
+        page.click("#desk-queues a:has-text('待审稿件')")
+        page.wait_for_url(re.compile(r".*status__exact=review$"))
+
         # The change list: five imported stories, two flagged for review.
         rows = page.locator("#result_list tbody tr")
         self.assertEqual(rows.count(), 5)
