@@ -46,7 +46,7 @@ def action_form(form_class, request, **kwargs):
     return form_class(**kwargs)
 
 
-def _set_status(modeladmin, request, queryset, *, status: str, only_from=None) -> list[Article]:
+def _set_status(request, queryset, *, status: str, only_from=None) -> list[Article]:
     changed = []
     rows = editable(queryset).exclude(status=status)
     if only_from:
@@ -66,7 +66,7 @@ def _set_status(modeladmin, request, queryset, *, status: str, only_from=None) -
 
 @admin.action(description="发布所选稿件", permissions=["change"])
 def publish(modeladmin, request, queryset):
-    changed = _set_status(modeladmin, request, queryset, status=Status.PUBLISHED)
+    changed = _set_status(request, queryset, status=Status.PUBLISHED)
     scheduled = sum(1 for article in changed if not article.is_published)
     note = f"；其中 {scheduled} 篇发布时间在未来，届时自动上线" if scheduled else ""
     modeladmin.message_user(request, f"已发布 {len(changed)} 篇稿件{note}。", messages.SUCCESS)
@@ -74,15 +74,13 @@ def publish(modeladmin, request, queryset):
 
 @admin.action(description="退回待审", permissions=["change"])
 def send_to_review(modeladmin, request, queryset):
-    changed = _set_status(modeladmin, request, queryset, status=Status.REVIEW)
+    changed = _set_status(request, queryset, status=Status.REVIEW)
     modeladmin.message_user(request, f"已将 {len(changed)} 篇稿件退回待审。", messages.SUCCESS)
 
 
 @admin.action(description="撤下（改回草稿）", permissions=["change"])
 def withdraw(modeladmin, request, queryset):
-    changed = _set_status(
-        modeladmin, request, queryset, status=Status.DRAFT, only_from=[Status.PUBLISHED]
-    )
+    changed = _set_status(request, queryset, status=Status.DRAFT, only_from=[Status.PUBLISHED])
     modeladmin.message_user(request, f"已撤下 {len(changed)} 篇已发布稿件。", messages.SUCCESS)
 
 
