@@ -263,6 +263,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # Scanners probing by IP address send foreign Host headers all day; Django answers
+        # 400 either way, and logging each at ERROR would bury real errors.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }
 
