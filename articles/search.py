@@ -2,15 +2,39 @@
 
 Documents and queries are turned into the same tokens: overlapping CJK bigrams (海尔智家 ->
 海尔 尔智 智家) and lower-cased ASCII words, so a phrase query over bigrams matches exactly
-the documents that contain the substring.
+the documents that contain the substring. The index itself is built by migration
+0003_search: an FTS5 table on SQLite, a GIN index over to_tsvector('simple', search_text) on
+PostgreSQL.
+
+One-character queries: a character inside a CJK run starts a bigram (海 -> 海尔), so a prefix
+match finds it; a character that ends a run starts none, so the document also carries, after
+its tokens, the set of characters that end its runs (苏宁海尔 -> … 尔). Prefix match over
+bigrams plus that tail is exact substring search for single characters too.
 """
 
+import html
 import re
+from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
+from django.db import connection
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, StrIndex
+from django.db.models.lookups import GreaterThan
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
+# A search term: what a reader typed between spaces and punctuation (海尔智家, A股, 5G手机).
+_TERMS = re.compile(rf"[{_CJK}A-Za-z0-9]+")
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+MAX_QUERY_CHARS = 80
+MAX_TERMS = 6
+MAX_TERM_CHARS = 30
 
 
 def tokens(text: str) -> list[str]:
@@ -33,5 +57,353 @@ def html_to_text(fragment: str) -> str:
 
 
 def search_document(*parts: str) -> str:
-    """Return the space-separated tokens stored for an article (title, summary, body text)."""
-    return " ".join(" ".join(tokens(part)) for part in parts if part)
+    """Return the space-separated tokens stored for an article (title, summary, body text).
+
+    The tokens come first, in order (phrase queries rely on their positions), then the
+    distinct characters that end a CJK run of two or more, for one-character queries.
+    """
+    phrases = [" ".join(tokens(part)) for part in parts if part]
+    tail = sorted(
+        {
+            run[-1]
+            for part in parts
+            for run in _RUNS.findall(part or "")
+            if len(run) > 1 and not run[0].isascii()
+        }
+    )
+    return " ".join([p for p in phrases if p] + tail)
+
+
+# The query side ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Consecutive tokens a document must contain; the last may match as a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str  # the query as shown back to the reader
+    terms: tuple[str, ...] = ()  # the substrings matched (and highlighted)
+    phrases: tuple[Phrase, ...] = ()
+    problem: str = ""  # why the query cannot be run, for the reader
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases) and not self.problem
+
+
+def _term_phrases(term: str) -> list[Phrase]:
+    """Return the phrases that together match documents containing `term` as a substring."""
+    runs = _RUNS.findall(term)
+    phrases: list[Phrase] = []
+    current: list[str] = []
+    for i, run in enumerate(runs):
+        first, last = i == 0, i == len(runs) - 1
+        if run[0].isascii():
+            current.append(run.lower())
+        elif len(run) > 1:
+            current.extend(run[j : j + 2] for j in range(len(run) - 1))
+        elif last:
+            # Ends the term (海, A股): in the document it starts a bigram or is a tail char.
+            current.append(run)
+            phrases.append(Phrase(tuple(current), prefix=True))
+            current = []
+        elif first:
+            # Starts the term (股A): in the document it ends a run, so it is only in the tail.
+            phrases.append(Phrase((run,), prefix=True))
+        else:
+            current.append(run)  # between ASCII words the run is exactly this character
+    if current:
+        phrases.append(Phrase(tuple(current)))
+    return phrases
+
+
+def parse_query(raw: str | None) -> SearchQuery:
+    """Return the reader's query split into terms and phrases, or with a `problem` to show."""
+    text = _SPACE.sub(" ", (raw or "").replace("\x00", "")).strip()
+    if not text:
+        return SearchQuery(text="")
+    if len(text) > MAX_QUERY_CHARS:
+        return SearchQuery(
+            text=text[:MAX_QUERY_CHARS], problem=f"搜索词太长了，请不要超过 {MAX_QUERY_CHARS} 个字。"
+        )
+    terms: list[str] = []
+    for term in _TERMS.findall(text):
+        if term.lower() not in (t.lower() for t in terms):
+            terms.append(term)
+    if not terms:
+        return SearchQuery(text=text, problem="请输入中文、英文或数字关键词。")
+    if len(terms) > MAX_TERMS or any(len(t) > MAX_TERM_CHARS for t in terms):
+        return SearchQuery(
+            text=text, problem=f"关键词太多或太长：最多 {MAX_TERMS} 个词，每个词不超过 {MAX_TERM_CHARS} 个字。"
+        )
+    phrases = tuple(p for term in terms for p in _term_phrases(term))
+    return SearchQuery(text=text, terms=tuple(terms), phrases=phrases)
+
+
+def fts5_match(query: SearchQuery) -> str:
+    """Return the FTS5 MATCH expression for `query` (tokens are [CJK a-z 0-9] only)."""
+    parts = []
+    for phrase in query.phrases:
+        quoted = '"' + " ".join(phrase.tokens) + '"'
+        parts.append(quoted + ("*" if phrase.prefix else ""))
+    return " AND ".join(parts)
+
+
+def tsquery(query: SearchQuery) -> str:
+    """Return the to_tsquery('simple', …) text of all tokens of `query`, ANDed.
+
+    No phrase operator: `<->` makes PostgreSQL recheck every candidate by re-parsing its
+    search_text (about a millisecond each); adjacency is checked with strpos instead, on as
+    few rows as possible.
+    """
+    words = []
+    for phrase in query.phrases:
+        words.extend(phrase.tokens[:-1])
+        words.append(phrase.tokens[-1] + (":*" if phrase.prefix else ""))
+    return " & ".join(dict.fromkeys(words))
+
+
+def _tsquery_filter(expression: str, query: SearchQuery) -> RawSQL:
+    # `expression` is one of the two constants below; the query travels as a parameter.
+    return RawSQL(  # noqa: S611
+        f"{expression} @@ to_tsquery('simple'::regconfig, %s)",
+        [tsquery(query)],
+        output_field=BooleanField(),
+    )
+
+
+# The very expressions of the GIN indexes of migration 0003, or the indexes are not used.
+_BODY_VECTOR = "to_tsvector('simple'::regconfig, \"articles_article\".\"search_text\")"
+_TITLE_VECTOR = "articles_title_tokens(\"articles_article\".\"title\")"
+
+
+def _phrase_filter(query: SearchQuery, *, all_phrases: bool = False) -> RawSQL:
+    """Return a condition true for rows whose search_text has each phrase's tokens in a row."""
+    sql, params = [], []
+    for phrase in query.phrases:
+        if all_phrases or len(phrase.tokens) > 1:
+            sql.append("strpos(' ' || \"articles_article\".\"search_text\" || ' ', %s) > 0")
+            params.append(" " + " ".join(phrase.tokens) + ("" if phrase.prefix else " "))
+    # Only constant SQL is joined; the phrases travel as parameters.
+    return RawSQL(" AND ".join(sql), params, output_field=BooleanField())  # noqa: S611
+
+
+def _in_title(query: SearchQuery) -> Q:
+    condition = Q()
+    for term in query.terms:
+        condition &= GreaterThan(StrIndex(Lower("title"), Value(term.lower())), 0)
+    return condition
+
+
+def _matches(query: SearchQuery):
+    """Published articles with every token of `query` (on PostgreSQL, not yet adjacent)."""
+    from articles.models import Article
+
+    articles = Article.objects.published()
+    if connection.vendor == "postgresql":
+        return articles.filter(_tsquery_filter(_BODY_VECTOR, query))
+    # A join, not `id IN (SELECT rowid …)`: with the IN form SQLite walks the status/date
+    # index over every published article and probes the match list; joined, the FTS5 match
+    # drives and articles are read by rowid.
+    return articles.extra(  # noqa: S610 (constant SQL; the match is a parameter)
+        tables=["articles_article_fts"],
+        where=["articles_article_fts.rowid = articles_article.id", "articles_article_fts MATCH %s"],
+        params=[fts5_match(query)],
+    )
+
+
+def search_articles(query: str | SearchQuery):
+    """Return published articles containing every term of `query`, title hits first, newest first."""
+    from articles.models import Article
+
+    parsed = query if isinstance(query, SearchQuery) else parse_query(query)
+    if not parsed:
+        return Article.objects.published().none()
+    articles = _matches(parsed)
+    if connection.vendor == "postgresql" and any(len(p.tokens) > 1 for p in parsed.phrases):
+        articles = articles.filter(_phrase_filter(parsed))
+    title_hit = Case(When(_in_title(parsed), then=Value(1)), default=Value(0))
+    return articles.annotate(title_hit=title_hit).order_by("-title_hit", "-published_at", "-id")
+
+
+@dataclass
+class SearchPage:
+    """One page of results; no total count (counting every match is the slow part)."""
+
+    query: SearchQuery
+    number: int
+    per_page: int
+    articles: list
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+
+MAX_PAGES = 10
+# On PostgreSQL, a query with fewer matches than CANDIDATES is ranked from the GIN index's
+# candidates in Python; a more common one checks the RECENT newest articles (_body_hits).
+CANDIDATES = 5000
+RECENT = 1500
+
+
+def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
+    """Return page `page` of the results for `query`, in a bounded number of queries."""
+    from articles.models import Article
+
+    parsed = query if isinstance(query, SearchQuery) else parse_query(query)
+    page = max(1, min(page, MAX_PAGES))
+    if not parsed:
+        return SearchPage(parsed, page, per_page, [], False)
+    offset = (page - 1) * per_page
+    wanted = offset + per_page + 1  # one more tells whether there is a next page
+    if connection.vendor == "postgresql":
+        ids = _title_hits(parsed, wanted)
+        if len(ids) < wanted:
+            ids += _body_hits(parsed, wanted - len(ids))
+        ids = ids[offset:]
+    else:  # FTS5 phrase matches are exact and cheap to rank in one query
+        ids = list(search_articles(parsed).values_list("pk", flat=True)[offset:wanted])
+    rows = (
+        Article.objects.published()
+        .select_related("source", "category")
+        .defer("front_matter", "imported_values", "pending_changes", "search_text")
+        .in_bulk(ids[:per_page])
+    )
+    articles = [rows[pk] for pk in ids[:per_page] if pk in rows]
+    return SearchPage(parsed, page, per_page, articles, len(ids) > per_page and page < MAX_PAGES)
+
+
+def _title_hits(query: SearchQuery, limit: int) -> list[int]:
+    """Return ids of the newest `limit` articles whose title contains every term."""
+    from articles.models import Article
+
+    return list(
+        Article.objects.published()
+        .filter(_tsquery_filter(_TITLE_VECTOR, query))
+        .filter(_in_title(query))
+        .order_by("-published_at", "-id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _body_hits(query: SearchQuery, limit: int) -> list[int]:
+    """Return ids of the newest `limit` matches whose title does not contain every term.
+
+    A rare query is ranked from its GIN candidates in Python. Sorting a common one would
+    touch every match, so the newest articles are checked one by one with strpos instead,
+    which finds a page within a few rows; only a common set of tokens whose phrase is rare
+    (中国经济 where 中国, 国经, 经济 abound) falls through to ranking every candidate.
+    """
+    matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at")
+    candidates = list(matches[:CANDIDATES])
+    if len(candidates) >= CANDIDATES:
+        found = _newest_containing(query, limit)
+        if len(found) >= limit:
+            return found
+        candidates = list(matches)
+    candidates.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    ranked = [pk for pk, _ in candidates]
+    if not any(len(p.tokens) > 1 for p in query.phrases):
+        return ranked[:limit]
+    return _adjacent(ranked, query, limit)
+
+
+def _newest_containing(query: SearchQuery, limit: int) -> list[int]:
+    """Return up to `limit` ids among the newest RECENT articles that contain every phrase."""
+    from articles.models import Article
+
+    recent = (
+        Article.objects.published()
+        .exclude(_in_title(query))
+        .order_by("-published_at", "-id")
+        .values("id", "published_at", "search_text")[:RECENT]
+    )
+    inner, params = recent.query.sql_with_params()
+    checks = " AND ".join(["strpos(' ' || recent.search_text || ' ', %s) > 0"] * len(query.phrases))
+    phrases = [" " + " ".join(p.tokens) + ("" if p.prefix else " ") for p in query.phrases]
+    # A subquery in FROM so that the scan of the date index stops as soon as `limit` rows
+    # pass (the ORM would turn it into an IN (…) that reads all RECENT rows first).
+    sql = (
+        f"SELECT recent.id FROM ({inner}) AS recent WHERE {checks} "  # noqa: S608 (ORM SQL)
+        "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *phrases, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _adjacent(ranked: list[int], query: SearchQuery, limit: int) -> list[int]:
+    """Return the first `limit` of `ranked` whose phrases are adjacent, checking lazily."""
+    from articles.models import Article
+
+    found: list[int] = []
+    start, size = 0, limit * 2 + 20
+    while start < len(ranked) and len(found) < limit:
+        chunk = ranked[start : start + size]
+        good = set(
+            Article.objects.filter(pk__in=chunk)
+            .filter(_phrase_filter(query))
+            .values_list("pk", flat=True)
+        )
+        found.extend(pk for pk in chunk if pk in good)
+        start, size = start + size, size * 4
+    return found[:limit]
+
+
+# Highlighting ------------------------------------------------------------------------
+
+
+def _term_pattern(terms) -> re.Pattern | None:
+    alternatives = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile("|".join(re.escape(t) for t in alternatives), re.IGNORECASE)
+
+
+def highlight(text: str, terms) -> SafeString:
+    """Return `text` escaped, with each occurrence of a term wrapped in <mark>."""
+    text = text or ""
+    pattern = _term_pattern(terms)
+    if pattern is None:
+        return escape(text)
+    out, end = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[end : match.start()]))
+        out.append(f"<mark>{escape(match.group())}</mark>")
+        end = match.end()
+    out.append(escape(text[end:]))
+    return mark_safe("".join(out))  # noqa: S308 (every piece is escaped above)
+
+
+def plain_text(body_html: str) -> str:
+    """Return the text of sanitised body HTML cheaply (no parser: the importer cleaned it)."""
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", body_html or ""))).strip()
+
+
+def excerpt(text: str, terms, *, length: int = 120) -> SafeString:
+    """Return about `length` characters of `text` around the first term, highlighted."""
+    text = text or ""
+    pattern = _term_pattern(terms)
+    match = pattern.search(text) if pattern else None
+    start = 0
+    if match and match.start() > length // 3:
+        start = match.start() - length // 3
+    piece = text[start : start + length]
+    result = ("…" if start else "") + piece + ("…" if start + length < len(text) else "")
+    return highlight(result, terms)
