@@ -8,3 +8,4 @@ class ArticlesConfig(AppConfig):
 
     def ready(self) -> None:
         from articles import signals  # noqa: F401  (registers receivers)
+        from articles import cache  # noqa: F401  (page cache invalidation receivers)

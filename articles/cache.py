@@ -1,0 +1,152 @@
+"""Whole-page caching of the public site for anonymous readers, invalidated at once by edits.
+
+Every cached page is stored under a site-wide version; any change to what readers see
+(articles, sources, categories, stocks, tags) sets a new version, so the next request renders
+afresh. Signals cover saves and deletes made through the ORM; code that writes in bulk
+(the importer's bulk_create/update, queryset.update() in admin actions) calls
+`bump_cache_version()` once when it is done.
+
+A story scheduled for later becomes visible without any write: each version remembers when
+the next scheduled story is due and pages cached under it expire then.
+
+Processes share the version through the cache backend: with several processes (gunicorn
+workers, the cron importer) it must be a shared cache (REDIS_URL), not the local-memory
+default.
+"""
+
+import hashlib
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.http import http_date
+
+VERSION_KEY = "newsroom:pages:version"
+_NO_SCHEDULE = 0.0
+
+
+def bump_cache_version() -> None:
+    """Invalidate every cached public page (call once after writes that bypass signals)."""
+    cache.set(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
+
+
+def current_version() -> dict:
+    """Return the version record: {"id", "at" (epoch seconds of the last change), "due"}."""
+    record = cache.get(VERSION_KEY)
+    if record is None:
+        bump_cache_version()
+        record = cache.get(VERSION_KEY) or {"id": "0", "at": time.time()}
+    due_key = f"{VERSION_KEY}:due:{record['id']}"
+    due = cache.get(due_key)
+    if due is None:
+        due = _next_scheduled()
+        cache.set(due_key, due, timeout=None if due == _NO_SCHEDULE else max(1, due - time.time()))
+    elif due != _NO_SCHEDULE and due <= time.time():
+        # A scheduled story is now public: it changes pages as an edit would.
+        bump_cache_version()
+        return current_version()
+    return {**record, "due": due}
+
+
+def _next_scheduled() -> float:
+    from articles.models import Article
+
+    moment = (
+        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return moment.timestamp() if moment else _NO_SCHEDULE
+
+
+def last_modified(version: dict) -> str:
+    return http_date(version["at"])
+
+
+def _page_key(request, version: dict) -> str:
+    location = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.sha256(location.encode()).hexdigest()
+    return f"newsroom:page:{version['id']}:{digest}"
+
+
+def _cacheable_request(request) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        # Signed-in editors get fresh pages; the cookie test needs no session lookup.
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _cacheable_response(response) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+        and "no-store" not in response.get("Cache-Control", "")
+    )
+
+
+def cache_public_page(view):
+    """Serve `view` from the page cache to anonymous readers; add Last-Modified."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        version = current_version()
+        key = _page_key(request, version)
+        stored = cache.get(key)
+        if stored is not None:
+            response = HttpResponse(stored["content"], content_type=stored["type"])
+            for name, value in stored["headers"]:
+                response[name] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+        if not _cacheable_response(response):
+            return response
+        response.setdefault("Last-Modified", last_modified(version))
+        timeout = settings.PAGE_CACHE_SECONDS
+        if version["due"] != _NO_SCHEDULE:
+            timeout = max(1, min(timeout, int(version["due"] - time.time())))
+        headers = [(name, response[name]) for name in ("Last-Modified", "X-Robots-Tag")
+                   if response.has_header(name)]
+        cache.set(
+            key,
+            {"content": response.content, "type": response["Content-Type"], "headers": headers},
+            timeout,
+        )
+        return response
+
+    return wrapper
+
+
+def _content_changed(**kwargs) -> None:
+    # Now, so that nothing rendered from the old data is served past this point, and again
+    # after commit, so that a page rendered while the transaction was open is not kept.
+    bump_cache_version()
+    transaction.on_commit(bump_cache_version)
+
+
+def connect_signals() -> None:
+    from articles.models import Article, ArticleTag, Category, Source, Stock, TaggedArticle
+
+    for model in (Article, Source, Category, Stock, ArticleTag, TaggedArticle):
+        label = model._meta.label_lower
+        post_save.connect(_content_changed, sender=model, dispatch_uid=f"pages-save-{label}")
+        post_delete.connect(_content_changed, sender=model, dispatch_uid=f"pages-delete-{label}")
+    m2m_changed.connect(
+        _content_changed, sender=Article.stocks.through, dispatch_uid="pages-article-stocks"
+    )
+
+
+connect_signals()
