@@ -71,6 +71,10 @@ class GunicornLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time: timedelta):
         atoms = super().atoms(resp, req, environ, request_time)
+        if not environ.get("PATH_INFO") and getattr(req, "path", None):
+            # gunicorn's own 500 (the application raised past Django) builds an environ
+            # without the path; the request still knows it.
+            atoms["U"], atoms["q"] = req.path, getattr(req, "query", "")
         atoms["time"] = iso_time(time.time())
         atoms["duration_ms"] = f"{request_time.total_seconds() * 1000:.1f}"
         atoms["pid"] = os.getpid()
