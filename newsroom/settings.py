@@ -195,8 +195,12 @@ else:
         }
     }
 # How long anonymous public pages may be served from the cache; edits bump a version key so
-# readers see them at once (articles.cache).
-PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "300"))
+# readers see them at once (articles.cache). The version must be shared by every process (web
+# workers, the cron importer), so production caches pages only with REDIS_URL: a per-process
+# local-memory cache would keep serving a page after another process changed it.
+PAGE_CACHE_SECONDS = int(
+    os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "300" if REDIS_URL or DEBUG else "0")
+)
 
 # The import pipeline
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -202,6 +202,16 @@ class CacheSelectionTests(SimpleTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.splitlines()[-1], "LocMemCache")
 
+    def test_production_caches_pages_only_with_a_shared_cache(self):
+        """Without Redis, a page cached by one worker would outlive an edit made in another."""
+        code = "from django.conf import settings\nprint(settings.PAGE_CACHE_SECONDS)"
+        env = documented_env() | {"DATABASE_URL": "sqlite:///:memory:"}
+        without = run_django(code, env=env | {"REDIS_URL": ""})
+        with_redis = run_django(code, env=env)
+        self.assertEqual(without.returncode, 0, without.stderr)
+        self.assertEqual(without.stdout.splitlines()[-1], "0")
+        self.assertEqual(with_redis.stdout.splitlines()[-1], "300")
+
     def test_redis_url_selects_django_redis_cache_and_it_round_trips(self):
         """Against the real Redis on loopback (database 15, left as found)."""
         result = run_django(
