@@ -7,5 +7,5 @@ class ArticlesConfig(AppConfig):
     verbose_name = "新闻稿件"
 
     def ready(self) -> None:
-        from articles import signals  # noqa: F401  (registers receivers)
-        from articles import cache  # noqa: F401  (page cache invalidation receivers)
+        # Importing registers the receivers: the importer's tombstones, the page cache.
+        from articles import cache, signals  # noqa: F401
