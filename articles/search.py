@@ -231,6 +231,23 @@ def search_articles(query: str | SearchQuery):
     return articles.annotate(title_hit=title_hit).order_by("-title_hit", "-published_at", "-id")
 
 
+def filter_matching(queryset, query: SearchQuery):
+    """Return `queryset` (articles of any status: the admin's list) narrowed to the articles
+    containing every term of `query`, through the same indexes as search_articles()."""
+    if not query:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        queryset = queryset.filter(_tsquery_filter(_BODY_VECTOR, query))
+        if any(len(p.tokens) > 1 for p in query.phrases):
+            queryset = queryset.filter(_phrase_filter(query))
+        return queryset
+    return queryset.extra(  # noqa: S610 (constant SQL; the match is a parameter)
+        tables=["articles_article_fts"],
+        where=["articles_article_fts.rowid = articles_article.id", "articles_article_fts MATCH %s"],
+        params=[fts5_match(query)],
+    )
+
+
 @dataclass
 class SearchPage:
     """One page of results; no total count (counting every match is the slow part)."""

@@ -79,6 +79,14 @@ class ChangeListTests(SeededDeskMixin, TestCase):
         self.assertEqual(search("春季家装节"), [haier])  # only in the body
         self.assertEqual(search("海尔 国美"), [])
         self.assertEqual(search("不存在的公司"), [])
+        self.assertEqual(len(search("海尔")), 3)  # the two JD stories mention 海尔 in the body
+        self.assertIn(haier, search("宁"))  # one character
+        self.assertEqual(search("202112082206672930"), [])  # id-like: external ids only
+
+    def test_unusable_query_is_explained(self):
+        response = self.client.get(CHANGELIST, {"q": "海" * 100})
+        self.assertEqual(result_titles(response), [])
+        self.assertIn("搜索词太长了", " ".join(str(m) for m in response.context["messages"]))
 
     def test_filters(self):
         run = ImportRun.objects.get(pk=self.report.run_id)
