@@ -4,10 +4,12 @@ Settings are read once per process, so each production scenario runs Django in a
 with exactly the environment an operator would give it (deploy/newsroom.env).
 """
 
+import atexit
 import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -67,6 +69,27 @@ def parse_logfmt(line: str) -> dict[str, str]:
         key: json.loads(value) if value.startswith('"') else value
         for key, value in LOGFMT_PAIR.findall(line)
     }
+
+
+_static_root: Path | None = None
+
+
+def production_static_root() -> Path:
+    """Run collectstatic once per test process with production settings; return STATIC_ROOT.
+
+    Production stores static files under hashed names from a manifest, so a page rendered
+    without it fails: production-mode requests in tests need this directory.
+    """
+    global _static_root
+    if _static_root is None:
+        root = Path(tempfile.mkdtemp(prefix="newsroom-static-"))
+        atexit.register(shutil.rmtree, root, True)
+        env = documented_env() | {"DJANGO_STATIC_ROOT": str(root), "DATABASE_URL": "sqlite:///:memory:"}
+        result = manage("collectstatic", "--noinput", "-v0", env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"collectstatic failed:\n{result.stderr}")
+        _static_root = root
+    return _static_root
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -154,6 +177,20 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(values["cache"], "newsroom.redis_cache.ResilientRedisCache")
         self.assertIn("csp.middleware.CSPMiddleware", values["middleware"])
         self.assertIn("axes.middleware.AxesMiddleware", values["middleware"])
+
+    def test_collectstatic_writes_hashed_compressed_files_for_every_static_file(self):
+        root = production_static_root()
+        manifest = json.loads((root / "staticfiles.json").read_text())["paths"]
+        ours = [p.relative_to(BASE_DIR / "static").as_posix()
+                for p in (BASE_DIR / "static").rglob("*") if p.is_file()]
+        for name in [*ours, "admin/css/base.css"]:
+            hashed = manifest[name]
+            self.assertRegex(hashed, r"\.[0-9a-f]{12}\.\w+$")
+            self.assertTrue((root / hashed).exists(), hashed)
+            # WhiteNoise keeps a compressed copy only where it saves space (not tiny files).
+            if name.endswith((".css", ".js")) and (root / hashed).stat().st_size > 4096:
+                self.assertTrue((root / f"{hashed}.gz").exists(), hashed)
+                self.assertTrue((root / f"{hashed}.br").exists(), hashed)
 
     def test_https_redirect_security_headers_and_healthz_exemption(self):
         """Plain HTTP is redirected, except /healthz; HTTPS (via the proxy) gets HSTS and CSP."""
