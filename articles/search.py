@@ -258,9 +258,11 @@ class SearchPage:
     articles: list
     has_next: bool
 
-    @property
     def has_previous(self) -> bool:
         return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous()
 
     def previous_page_number(self) -> int:
         return self.number - 1

@@ -1,14 +1,68 @@
-from django.urls import path
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import path, register_converter
+from django.views.generic import RedirectView
 
-from articles import views
+from articles import feeds, views
+from articles.cache import cache_public_page as cached
+from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
+
+class YearConverter:
+    regex = r"[0-9]{4}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):04d}"
+
+
+class TwoDigitConverter:
+    regex = r"[0-9]{1,2}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):02d}"
+
+
+register_converter(YearConverter, "yyyy")
+register_converter(TwoDigitConverter, "mm")
+
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("articles/<int:pk>/<str:slug>/", views.ArticleDetailView.as_view(), name="detail"),
-    path("sources/<slug:slug>/", views.SourceView.as_view(), name="source"),
-    path("categories/<slug:slug>/", views.CategoryView.as_view(), name="category"),
-    path("tags/<slug:slug>/", views.TagView.as_view(), name="tag"),
-    path("stocks/<str:symbol>/", views.StockView.as_view(), name="stock"),
+    path("", cached(views.HomeView.as_view()), name="home"),
+    path("articles/<int:pk>/<str:slug>/", cached(views.ArticleDetailView.as_view()),
+         name="detail"),
+    path("sources/<slug:slug>/", cached(views.SourceView.as_view()), name="source"),
+    path("categories/<slug:slug>/", cached(views.CategoryView.as_view()), name="category"),
+    path("tags/<slug:slug>/", cached(views.TagView.as_view()), name="tag"),
+    path("stocks/<str:symbol>/", cached(views.StockView.as_view()), name="stock"),
+    path("search/", cached(views.SearchView.as_view()), name="search"),
+    path("archive/", cached(views.ArchiveIndexView.as_view()), name="archive"),
+    path("archive/<yyyy:year>/", cached(views.ArchiveView.as_view()), name="archive_year"),
+    path("archive/<yyyy:year>/<mm:month>/", cached(views.ArchiveView.as_view()),
+         name="archive_month"),
+    path("archive/<yyyy:year>/<mm:month>/<mm:day>/", cached(views.ArchiveView.as_view()),
+         name="archive_day"),
+    # Feeds
+    path("feed/", cached(feeds.LatestFeed()), name="feed"),
+    path("sources/<slug:slug>/feed/", cached(feeds.SourceFeed()), name="source_feed"),
+    path("categories/<slug:slug>/feed/", cached(feeds.CategoryFeed()), name="category_feed"),
+    path("tags/<slug:slug>/feed/", cached(feeds.TagFeed()), name="tag_feed"),
+    path("stocks/<str:symbol>/feed/", cached(feeds.StockFeed()), name="stock_feed"),
+    # The Jekyll site's feed (jekyll-feed) lived at /feed.xml.
+    path("feed.xml", RedirectView.as_view(pattern_name="articles:feed", permanent=True)),
+    # Discovery
+    path("sitemap.xml", cached(sitemap_views.index),
+         {"sitemaps": SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
+         name="sitemap"),
+    path("sitemap-<section>.xml", cached(sitemap_views.sitemap), {"sitemaps": SITEMAPS},
+         name="sitemap_section"),
+    path("robots.txt", cached(views.robots_txt), name="robots"),
+    # The Jekyll site's story addresses: /<category>/<yyyy>/<mm>/<dd>/<id>.html
+    path("<str:category>/<yyyy:year>/<mm:month>/<mm:day>/<str:ident>.html",
+         views.legacy_article, name="legacy"),
 ]

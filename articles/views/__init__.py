@@ -1,0 +1,28 @@
+"""The public site's pages (URLs in articles/urls.py, feeds and sitemaps beside them)."""
+
+from articles.views.detail import ArticleDetailView
+from articles.views.home import HomeView
+from articles.views.legacy import legacy_article, robots_txt
+from articles.views.lists import (
+    ArchiveIndexView,
+    ArchiveView,
+    CategoryView,
+    SourceView,
+    StockView,
+    TagView,
+)
+from articles.views.search import SearchView
+
+__all__ = [
+    "ArchiveIndexView",
+    "ArchiveView",
+    "ArticleDetailView",
+    "CategoryView",
+    "HomeView",
+    "SearchView",
+    "SourceView",
+    "StockView",
+    "TagView",
+    "legacy_article",
+    "robots_txt",
+]

@@ -1,0 +1,59 @@
+"""The story page (also rendered by the admin's preview, for stories not yet published)."""
+
+from django.shortcuts import redirect
+from django.views.generic import DetailView
+
+from articles.models import Article
+from articles.views.base import PageMeta, PublicPageMixin
+
+RELATED_COUNT = 6
+
+
+def article_meta(article: Article) -> PageMeta:
+    from articles.templatetags.newsroom import first_image
+
+    return PageMeta(
+        title=article.title,
+        description=article.summary or article.title,
+        path=article.get_absolute_url() if article.pk else "",
+        type="article",
+        image=first_image(article.body),
+    )
+
+
+class ArticleDetailView(PublicPageMixin, DetailView):
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return (
+            Article.objects.published()
+            .select_related("source", "category")
+            .prefetch_related("tags", "stocks")
+            .defer("front_matter", "imported_values", "pending_changes", "search_text")
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if kwargs.get("slug") != (self.object.slug or "a"):
+            return redirect(self.object, permanent=True)
+        return self.render_to_response(self.get_context_data(object=self.object))
+
+    def get_meta(self) -> PageMeta:
+        return article_meta(self.object)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        article = self.object
+        others = Article.objects.published().for_listing()
+        related = list(others.related_to(article)[:RELATED_COUNT])
+        if len(related) < RELATED_COUNT and article.category_id:
+            seen = [article.pk, *(story.pk for story in related)]
+            related += others.filter(category_id=article.category_id).exclude(pk__in=seen)[
+                : RELATED_COUNT - len(related)
+            ]
+        context.update(
+            related=related,
+            previous_article=others.before(article).first(),
+            next_article=others.after(article).first(),
+        )
+        return context

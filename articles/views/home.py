@@ -1,0 +1,60 @@
+"""The front page: the latest stories, then a block per active source and per category."""
+
+from django.conf import settings
+from django.views.generic import TemplateView
+
+from articles.models import Article
+from articles.views.base import PageMeta, PublicPageMixin
+
+LATEST = 60  # stories read to fill the top list and to pick the active sources
+SECONDARY = 3  # stories with their summaries under the lead
+TOP = 16  # the lead, the secondary stories and the headline list beside them
+BLOCKS = 8  # at most this many source blocks and category blocks
+PER_BLOCK = 5  # the old front page showed five stories per publisher
+
+
+class HomeView(PublicPageMixin, TemplateView):
+    """Five queries whatever the size of the archive: categories, latest, two block id
+    lists (UNION ALL of small index scans), and the block stories."""
+
+    template_name = "articles/home.html"
+
+    def get_meta(self) -> PageMeta:
+        return PageMeta(
+            description=f"{settings.NEWSROOM_SITE_NAME}：最新财经新闻、上市公司动态、市场行情与宏观政策。",
+            path="/",
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        published = Article.objects.published()
+        latest = list(published.for_listing()[:LATEST])
+        sources = []
+        for story in latest:
+            if story.source and story.source not in sources:
+                sources.append(story.source)
+        sources = sources[:BLOCKS]
+        categories = context["nav_categories"][:BLOCKS]
+        ids = published.latest_ids_per(
+            "source_id", [s.pk for s in sources], count=PER_BLOCK
+        ) + published.latest_ids_per("category_id", [c.pk for c in categories], count=PER_BLOCK)
+        stories = published.for_listing().in_bulk(ids)
+        newest_first = sorted(stories.values(), key=lambda a: (a.published_at, a.pk), reverse=True)
+        context.update(
+            lead=latest[0] if latest else None,
+            secondary=latest[1 : 1 + SECONDARY],
+            top=latest[1 + SECONDARY : TOP],
+            source_blocks=_blocks(sources, newest_first, "source_id"),
+            category_blocks=_blocks(categories, newest_first, "category_id"),
+        )
+        return context
+
+
+def _blocks(subjects, stories, field):
+    """Return [(subject, its newest PER_BLOCK stories)] for subjects that have any."""
+    blocks = []
+    for subject in subjects:
+        own = [s for s in stories if getattr(s, field) == subject.pk][:PER_BLOCK]
+        if own:
+            blocks.append((subject, own))
+    return blocks

@@ -1,0 +1,40 @@
+"""Old addresses that must keep working, and robots.txt."""
+
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from articles.models import Article
+from articles.templatetags.newsroom import absolute_url
+
+
+@require_safe
+def legacy_article(request, category, year, month, day, ident):
+    """301 from the Jekyll site's /<category>/<yyyy>/<mm>/<dd>/<id>.html to the story.
+
+    The importer stores that path (legacy_path); stories it never saw under one are found
+    by the id in the file name, with or without its NW prefix.
+    """
+    published = Article.objects.published()
+    # request.path is already percent-decoded: /shanghaizhengquanbao·zhongguozhengquanwang/…
+    article = published.filter(legacy_path=request.path).only("pk", "slug").first()
+    if article is None:
+        bare = ident[2:] if ident[:2].upper() == "NW" else ident
+        candidates = {ident, bare, f"NW{bare}"}
+        article = published.filter(external_id__in=candidates).only("pk", "slug").first()
+    if article is None:
+        raise Http404("旧链接对应的文章不存在或未发布")
+    return HttpResponsePermanentRedirect(article.get_absolute_url())
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        # Search result pages are endless and thin; the sitemap lists every story.
+        f"Disallow: {reverse('articles:search')}",
+        "",
+        f"Sitemap: {absolute_url(request, reverse('articles:sitemap'))}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,0 +1,180 @@
+"""Lists of stories: per source, category, tag and stock, and by date."""
+
+import calendar
+import re
+from datetime import date, datetime, timedelta
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.views.base import ArticleListView, PageMeta, PublicPageMixin
+
+SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)([A-Z0-9.]{1,16})$")
+
+
+class SubjectListView(ArticleListView):
+    """Stories about one source, category, tag or stock (`subject`)."""
+
+    kind = ""  # 来源, 栏目 … shown above the heading
+    relation = ""  # the Article field that points at the subject
+    feed_name = ""  # URL name of the subject's feed
+
+    def get_subject(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        self.subject = self.get_subject()
+        return Article.objects.published().for_listing().filter(**{self.relation: self.subject})
+
+    def heading(self) -> str:
+        return str(self.subject)
+
+    def description(self) -> str:
+        return f"{self.heading()}的最新财经新闻。"
+
+    def get_meta(self) -> PageMeta:
+        return PageMeta(title=self.heading(), description=self.description(), path=self.page_path())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            subject=self.subject,
+            kind=self.kind,
+            heading=self.heading(),
+            intro=self.description(),
+            feed_url=reverse(f"articles:{self.feed_name}", args=[self.kwargs[self.url_kwarg]]),
+            **kwargs,
+        )
+
+
+class SourceView(SubjectListView):
+    kind, relation, feed_name, url_kwarg = "来源", "source", "source_feed", "slug"
+
+    def get_subject(self):
+        return get_object_or_404(Source, slug=self.kwargs["slug"])
+
+
+class CategoryView(SubjectListView):
+    kind, relation, feed_name, url_kwarg = "栏目", "category", "category_feed", "slug"
+
+    def get_subject(self):
+        return get_object_or_404(Category, slug=self.kwargs["slug"])
+
+    def description(self) -> str:
+        return self.subject.description or super().description()
+
+
+class TagView(SubjectListView):
+    kind, relation, feed_name, url_kwarg = "标签", "tags", "tag_feed", "slug"
+
+    def get_subject(self):
+        return get_object_or_404(ArticleTag, slug=self.kwargs["slug"])
+
+
+def stock_for_symbol(symbol: str) -> Stock:
+    match = SYMBOL.match(symbol.upper())
+    if not match:
+        raise Http404("没有这只股票")
+    return get_object_or_404(Stock, market=match[1], code=match[2])
+
+
+class StockView(SubjectListView):
+    kind, relation, feed_name, url_kwarg = "股票", "stocks", "stock_feed", "symbol"
+
+    def get(self, request, *args, **kwargs):
+        if kwargs["symbol"] != kwargs["symbol"].upper():
+            return redirect("articles:stock", symbol=kwargs["symbol"].upper(), permanent=True)
+        return super().get(request, *args, **kwargs)
+
+    def get_subject(self):
+        return stock_for_symbol(self.kwargs["symbol"])
+
+    def heading(self) -> str:
+        stock = self.subject
+        return f"{stock.name}（{stock.symbol}）" if stock.name else stock.symbol
+
+
+def day_bounds(year: int, month: int | None = None, day: int | None = None):
+    """Return the [start, end) instants of a year, month or day in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    try:
+        if day is not None:
+            start = date(year, month, day)
+            end = start + timedelta(days=1)
+        elif month is not None:
+            start = date(year, month, 1)
+            end = date(year + month // 12, month % 12 + 1, 1)
+        else:
+            start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    except (ValueError, OverflowError):
+        raise Http404("没有这个日期") from None
+    if not 1990 <= year <= 2100:
+        raise Http404("没有这个日期")
+    return (
+        datetime.combine(start, datetime.min.time(), zone),
+        datetime.combine(end, datetime.min.time(), zone),
+    )
+
+
+class ArchiveView(ArticleListView):
+    """Stories of one year, month or day (Asia/Shanghai), newest first."""
+
+    template_name = "articles/archive.html"
+
+    def get_queryset(self):
+        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
+        self.start, self.end = day_bounds(year, month, day)
+        return Article.objects.published().for_listing().filter(
+            published_at__gte=self.start, published_at__lt=self.end
+        )
+
+    def heading(self) -> str:
+        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
+        if day:
+            return f"{year}年{month}月{day}日"
+        return f"{year}年{month}月" if month else f"{year}年"
+
+    def get_meta(self) -> PageMeta:
+        return PageMeta(
+            title=f"{self.heading()}新闻",
+            description=f"{self.heading()}的财经新闻。",
+            path=self.page_path(),
+        )
+
+    def get_context_data(self, **kwargs):
+        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
+        links = []
+        if month and not day:
+            days = calendar.monthrange(year, month)[1]
+            links = [(f"{d}日", reverse("articles:archive_day", args=[year, month, d]))
+                     for d in range(1, days + 1)]
+        elif not month:
+            links = [(f"{m}月", reverse("articles:archive_month", args=[year, m]))
+                     for m in range(1, 13)]
+        return super().get_context_data(heading=self.heading(), date_links=links, **kwargs)
+
+
+class ArchiveIndexView(PublicPageMixin, TemplateView):
+    """Years and months since the oldest published story."""
+
+    template_name = "articles/archive_index.html"
+
+    def get_meta(self) -> PageMeta:
+        return PageMeta(title="按日期浏览", description="按年份和月份浏览全部财经新闻。",
+                        path=self.request.path)
+
+    def get_context_data(self, **kwargs):
+        oldest = (
+            Article.objects.published()
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+        today = timezone.localdate()
+        first = timezone.localtime(oldest).year if oldest else today.year
+        years = [(y, range(1, 13 if y < today.year else today.month + 1))
+                 for y in range(today.year, first - 1, -1)]
+        return super().get_context_data(years=years, **kwargs)

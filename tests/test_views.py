@@ -1,0 +1,219 @@
+"""The home page, the story page, old Jekyll addresses, robots.txt and the error pages."""
+
+import json
+import re
+
+from django.test import RequestFactory, TestCase, override_settings
+from django.views.defaults import server_error
+
+from articles.models import Article, Category, Source, Stock
+from tests.site_support import (
+    GOME_HUAWEI,
+    HIDDEN_MARKERS,
+    SUNING_HAIER,
+    FreshCacheMixin,
+    add_stories,
+    create_hidden_stories,
+    import_published,
+)
+
+UNCACHED = override_settings(PAGE_CACHE_SECONDS=0)
+
+
+@UNCACHED
+class HomeTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.hidden = create_hidden_stories()
+
+    def test_home_shows_latest_stories_and_blocks(self):
+        response = self.client.get("/")
+        self.assertEqual(response.status_code, 200)
+        newest = Article.objects.published().first()
+        self.assertContains(response, newest.title)
+        html = response.content.decode()
+        for category in Category.objects.filter(articles__status="published").distinct():
+            self.assertIn(f">{category.name}</a></h3>", html)
+        # A block per source among the newest stories, with its newest story.
+        source = newest.source
+        self.assertIn(f'<h3 id="source-{source.pk}" class="block-title">', html)
+        block_source, block_stories = response.context["source_blocks"][0]
+        self.assertEqual((block_source, block_stories[0]), (source, newest))
+        self.assertLessEqual(len(block_stories), 5)
+        self.assertContains(response, '<link rel="canonical" href="http://testserver/">', html=False)
+        self.assertContains(response, 'property="og:title"')
+
+    def test_home_hides_unpublished_and_future_stories(self):
+        response = self.client.get("/")
+        for marker in HIDDEN_MARKERS.values():
+            self.assertNotContains(response, marker)
+
+    def test_home_query_count_does_not_grow_with_the_archive(self):
+        with self.assertNumQueries(5):
+            self.client.get("/")
+        source, category = Source.objects.first(), Category.objects.first()
+        stocks = list(Stock.objects.all()[:5])
+        add_stories(40, source=source, category=category, tags=["甲", "乙", "丙"], stocks=stocks)
+        with self.assertNumQueries(5):
+            response = self.client.get("/")
+        self.assertContains(response, "批量稿件0")
+
+
+@UNCACHED
+class ArticlePageTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.hidden = create_hidden_stories()
+        cls.haier = Article.objects.get(external_id=SUNING_HAIER)
+        cls.huawei = Article.objects.get(external_id=GOME_HUAWEI)
+
+    def test_story_page_shows_everything_a_reader_needs(self):
+        response = self.client.get(self.haier.get_absolute_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, f'<h1 id="story-title" class="story-title">{self.haier.title}</h1>',
+                            html=False)
+        self.assertContains(response, "2022年2月21日 09:33")  # Asia/Shanghai
+        self.assertContains(response, self.haier.source.get_absolute_url())
+        self.assertContains(response, f'href="{self.haier.original_url}"')
+        self.assertContains(response, self.haier.category.get_absolute_url())
+        self.assertContains(response, "海尔智家副总裁")  # the body, rendered as HTML
+        self.assertContains(response, "<p>2月17日，苏宁易购与海尔召开", html=False)
+        for stock in self.haier.stocks.all():
+            self.assertContains(response, f'href="/stocks/{stock.symbol}/"')
+        self.assertContains(response, 'rel="prev"')
+        self.assertContains(response, 'rel="next"')
+
+    def test_story_page_lists_stories_sharing_a_stock(self):
+        sibling = Article.objects.create(
+            title="苏宁易购相关稿件", status="published", published_at=self.haier.published_at,
+            source=self.huawei.source,
+        )
+        sibling.stocks.add(self.haier.stocks.first())
+        response = self.client.get(self.haier.get_absolute_url())
+        related = response.context["related"]
+        self.assertEqual(related[0], sibling)
+        self.assertNotIn(self.haier, related)
+        for story in self.hidden.values():
+            self.assertNotIn(story, related)
+
+    def test_previous_and_next_follow_publication_time_among_published_stories(self):
+        response = self.client.get(self.haier.get_absolute_url())
+        older = Article.objects.published().filter(published_at__lt=self.haier.published_at)
+        newer = Article.objects.published().filter(published_at__gt=self.haier.published_at)
+        self.assertEqual(response.context["previous_article"], older.order_by("-published_at").first())
+        self.assertEqual(response.context["next_article"], newer.order_by("published_at").first())
+
+    def test_metadata_and_json_ld(self):
+        response = self.client.get(self.haier.get_absolute_url())
+        html = response.content.decode()
+        canonical = f"http://testserver{self.haier.get_absolute_url()}"
+        self.assertIn(f'<link rel="canonical" href="{canonical}">', html)
+        self.assertIn('<meta property="og:type" content="article">', html)
+        self.assertIn(f'<meta property="og:title" content="{self.haier.title}">', html)
+        self.assertIn('<meta name="description" content="2月17日', html)
+        data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
+        self.assertEqual(data["@type"], "NewsArticle")
+        self.assertEqual(data["headline"], self.haier.title)
+        self.assertEqual(data["mainEntityOfPage"], canonical)
+        self.assertEqual(data["author"]["name"], "中国经济网")
+        self.assertTrue(data["datePublished"].startswith("2022-02-21T01:33:01"))
+
+    def test_json_ld_cannot_close_its_script_element(self):
+        story = Article.objects.create(
+            title='坏标题</script><script>alert(1)</script>&', status="published",
+            summary="</script>", published_at=self.haier.published_at,
+        )
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1]
+        self.assertNotIn("<", block)
+        self.assertEqual(json.loads(block)["headline"], story.title)
+        self.assertNotIn("<script>alert(1)", html)
+
+    def test_wrong_or_old_slug_redirects_to_the_canonical_address(self):
+        response = self.client.get(f"/articles/{self.haier.pk}/something-else/")
+        self.assertRedirects(response, self.haier.get_absolute_url(), status_code=301)
+
+    def test_unpublished_and_future_stories_are_not_found(self):
+        for state, story in self.hidden.items():
+            with self.subTest(state=state):
+                response = self.client.get(story.get_absolute_url())
+                self.assertEqual(response.status_code, 404)
+                self.assertNotContains(response, HIDDEN_MARKERS[state], status_code=404)
+
+    def test_query_count_does_not_grow_with_tags_stocks_or_related_stories(self):
+        url = self.haier.get_absolute_url()
+        with self.assertNumQueries(8):
+            self.client.get(url)
+        stocks = list(Stock.objects.all())
+        self.haier.stocks.add(*stocks)
+        self.haier.tags.add("甲", "乙", "丙", "丁")
+        add_stories(30, source=self.haier.source, category=self.haier.category,
+                    tags=["甲"], stocks=stocks[:3])
+        with self.assertNumQueries(7):  # six related stories found: no category top-up
+            response = self.client.get(url)
+        self.assertEqual(len(response.context["related"]), 6)
+        self.assertContains(response, 'href="/tags/')
+
+
+@UNCACHED
+class LegacyAddressTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+
+    def test_jekyll_address_redirects_permanently(self):
+        haier = Article.objects.get(external_id=SUNING_HAIER)
+        response = self.client.get("/zhongguojingjiwang/2022/02/21/NW202202212282659685.html")
+        self.assertRedirects(response, haier.get_absolute_url(), status_code=301)
+
+    def test_category_with_a_middle_dot_percent_encoded(self):
+        huawei = Article.objects.get(external_id=GOME_HUAWEI)
+        self.assertIn("·", huawei.legacy_path)
+        encoded = huawei.legacy_path.replace("·", "%C2%B7")
+        response = self.client.get(encoded)
+        self.assertRedirects(response, huawei.get_absolute_url(), status_code=301)
+
+    def test_corpus_post_address(self):
+        story = Article.objects.get(external_id="202112082206672930")
+        response = self.client.get("/emnews/2021/12/08/202112082206672930.html")
+        self.assertRedirects(response, story.get_absolute_url(), status_code=301)
+
+    def test_story_found_by_id_when_the_stored_path_differs(self):
+        haier = Article.objects.get(external_id=SUNING_HAIER)
+        for ident in ("NW202202212282659685", "202202212282659685"):
+            response = self.client.get(f"/zhongguojingji/2022/02/22/{ident}.html")
+            self.assertRedirects(response, haier.get_absolute_url(), status_code=301)
+
+    def test_unknown_or_unpublished_story_is_not_found(self):
+        self.assertEqual(self.client.get("/emnews/2021/12/08/999999.html").status_code, 404)
+        Article.objects.filter(external_id=SUNING_HAIER).update(status="review")
+        response = self.client.get("/zhongguojingjiwang/2022/02/21/NW202202212282659685.html")
+        self.assertEqual(response.status_code, 404)
+
+
+class RobotsAndErrorPagesTests(FreshCacheMixin, TestCase):
+    def test_robots_txt_points_at_the_sitemap(self):
+        response = self.client.get("/robots.txt")
+        self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+        self.assertContains(response, "Sitemap: http://testserver/sitemap.xml")
+        self.assertContains(response, "Disallow: /search/")
+
+    def test_not_found_page_is_chinese_and_leaks_nothing(self):
+        response = self.client.get("/no/such/page/")
+        self.assertEqual(response.status_code, 404)
+        self.assertContains(response, "页面不存在", status_code=404)
+        self.assertNotContains(response, "Traceback", status_code=404)
+        self.assertNotContains(response, "urlpatterns", status_code=404)
+        self.assertNotContains(response, "Page not found", status_code=404)
+
+    def test_server_error_page_renders_without_a_database(self):
+        request = RequestFactory().get("/")
+        with self.assertNumQueries(0):
+            response = server_error(request)
+        self.assertEqual(response.status_code, 500)
+        self.assertIn("服务器出错了", response.content.decode())
+
+    def test_feed_xml_of_the_old_site_moves_to_the_feed(self):
+        self.assertRedirects(self.client.get("/feed.xml"), "/feed/", status_code=301)

@@ -1,0 +1,156 @@
+"""Lists per source, category, tag and stock, and the date archives."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from articles.models import Article, ArticleTag, Category, Source, Stock
+from tests.site_support import (
+    GOME_HUAWEI,
+    HIDDEN_MARKERS,
+    SUNING_HAIER,
+    FreshCacheMixin,
+    add_stories,
+    create_hidden_stories,
+    import_published,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+class SubjectListTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.hidden = create_hidden_stories()
+        cls.haier = Article.objects.get(external_id=SUNING_HAIER)
+        cls.tag = ArticleTag.objects.get(name="新能源")
+        cls.stock = Stock.objects.get(market="SZ", code="002024")
+
+    def subject_urls(self) -> dict[str, str]:
+        return {
+            "source": self.haier.source.get_absolute_url(),
+            "category": self.haier.category.get_absolute_url(),
+            "tag": self.tag.get_absolute_url(),
+            "stock": self.stock.get_absolute_url(),
+        }
+
+    def test_each_list_shows_its_published_stories_only(self):
+        expected = {
+            "source": Article.objects.published().filter(source=self.haier.source),
+            "category": Article.objects.published().filter(category=self.haier.category),
+            "tag": Article.objects.published().filter(tags=self.tag),
+            "stock": Article.objects.published().filter(stocks=self.stock),
+        }
+        for kind, url in self.subject_urls().items():
+            with self.subTest(kind):
+                response = self.client.get(url)
+                self.assertEqual(response.status_code, 200)
+                shown = list(response.context["articles"])
+                self.assertEqual(shown, list(expected[kind][:20]))
+                self.assertTrue(shown)
+                for marker in HIDDEN_MARKERS.values():
+                    self.assertNotContains(response, marker)
+                self.assertContains(response, 'rel="canonical"')
+                self.assertContains(response, f'href="{url}feed/"')
+
+    def test_stock_page_heading_and_lower_case_symbol(self):
+        self.assertContains(self.client.get("/stocks/SZ002024/"), "SZ002024")
+        self.assertRedirects(self.client.get("/stocks/sz002024/"), "/stocks/SZ002024/",
+                             status_code=301)
+        self.assertEqual(self.client.get("/stocks/XX123/").status_code, 404)
+        self.assertEqual(self.client.get("/stocks/SZ999999/").status_code, 404)
+
+    def test_unknown_subjects_are_not_found(self):
+        for url in ("/sources/nope/", "/categories/nope/", "/tags/nope/"):
+            self.assertEqual(self.client.get(url).status_code, 404, url)
+
+    def test_pages_without_counting(self):
+        source, category = self.haier.source, self.haier.category
+        add_stories(25, source=source, category=category)
+        url = source.get_absolute_url()
+        first = self.client.get(url)
+        self.assertEqual(len(first.context["articles"]), 20)
+        self.assertContains(first, f'href="{url}?page=2"')
+        second = self.client.get(url, {"page": 2})
+        self.assertEqual(second.status_code, 200)
+        self.assertNotContains(second, 'rel="next"')
+        self.assertContains(second, 'rel="prev"')
+        self.assertContains(second, f'<link rel="canonical" href="http://testserver{url}?page=2">',
+                            html=False)
+        shown = list(first.context["articles"]) + list(second.context["articles"])
+        self.assertEqual(shown, list(Article.objects.published().filter(source=source)))
+        for bad in ("3", "0", "-1", "abc", "２", "99999999999999999999"):
+            self.assertEqual(self.client.get(url, {"page": bad}).status_code, 404, bad)
+
+    def test_query_counts_do_not_grow_with_the_archive(self):
+        urls = self.subject_urls()
+        for url in urls.values():
+            with self.assertNumQueries(3):  # the subject, the page, the section links
+                self.client.get(url)
+        stocks = [self.stock, *Stock.objects.exclude(pk=self.stock.pk)[:4]]
+        add_stories(45, source=self.haier.source, category=self.haier.category,
+                    tags=["新能源", "甲", "乙"], stocks=stocks)
+        for url in urls.values():
+            with self.assertNumQueries(3):
+                response = self.client.get(url)
+            self.assertEqual(len(response.context["articles"]), 20)
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+class ArchiveTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.hidden = create_hidden_stories()
+        cls.huawei = Article.objects.get(external_id=GOME_HUAWEI)  # 2022-05-12 22:33 Shanghai
+        # 00:30 in Shanghai is still the previous day in UTC: it belongs to the 13th here.
+        cls.midnight = Article.objects.create(
+            title="凌晨发布的稿件", status="published", source=cls.huawei.source,
+            published_at=datetime(2022, 5, 13, 0, 30, tzinfo=SHANGHAI),
+        )
+
+    def test_day_month_and_year_use_beijing_time(self):
+        day12 = self.client.get("/archive/2022/05/12/")
+        day13 = self.client.get("/archive/2022/05/13/")
+        self.assertIn(self.huawei, day12.context["articles"])
+        self.assertNotIn(self.midnight, day12.context["articles"])
+        self.assertEqual(list(day13.context["articles"]), [self.midnight])
+        month = self.client.get("/archive/2022/05/")
+        self.assertIn(self.midnight, month.context["articles"])
+        self.assertContains(month, 'href="/archive/2022/05/31/"')
+        year = self.client.get("/archive/2022/")
+        self.assertContains(year, 'href="/archive/2022/12/"')
+        self.assertContains(year, "2022年")
+
+    def test_archives_hide_unpublished_stories(self):
+        today = timezone.localdate()
+        for url in (f"/archive/{today:%Y}/", f"/archive/{today:%Y/%m}/", f"/archive/{today:%Y/%m/%d}/"):
+            response = self.client.get(url)
+            for marker in HIDDEN_MARKERS.values():
+                self.assertNotContains(response, marker)
+        future = timezone.localdate() + timedelta(days=2)
+        response = self.client.get(f"/archive/{future:%Y/%m/%d}/")
+        self.assertNotContains(response, HIDDEN_MARKERS["future"])
+
+    def test_impossible_dates_are_not_found(self):
+        for url in ("/archive/2022/02/30/", "/archive/2022/13/", "/archive/0999/", "/archive/2022/00/"):
+            self.assertEqual(self.client.get(url).status_code, 404, url)
+
+    def test_archive_index_lists_years_since_the_oldest_story(self):
+        response = self.client.get("/archive/")
+        self.assertContains(response, 'href="/archive/2021/"')
+        self.assertContains(response, 'href="/archive/2021/12/"')
+        self.assertNotContains(response, 'href="/archive/2020/"')
+
+    def test_archive_query_counts(self):
+        with self.assertNumQueries(2):  # the page, the section links
+            self.client.get("/archive/2021/12/")
+        add_stories(30, source=Source.objects.first(), category=Category.objects.first())
+        with self.assertNumQueries(2):
+            self.client.get(f"/archive/{timezone.localdate():%Y/%m}/")
+        with self.assertNumQueries(2):
+            self.client.get("/archive/")
