@@ -89,6 +89,7 @@ class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("status", HasFailuresFilter)
     date_hierarchy = "started_at"
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     inlines = [FileResultInline]
     change_list_template = "admin/articles/change_list_fast_dates.html"
@@ -128,6 +129,7 @@ class ImportFileResultAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("path",)
     list_select_related = ("run",)
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
     fields = ("run", "path", "outcome", "error", "article_cell")
     readonly_fields = fields
