@@ -182,11 +182,11 @@ _BODY_VECTOR = "to_tsvector('simple'::regconfig, \"articles_article\".\"search_t
 _TITLE_VECTOR = "articles_title_tokens(\"articles_article\".\"title\")"
 
 
-def _phrase_filter(query: SearchQuery, *, all_phrases: bool = False) -> RawSQL:
+def _phrase_filter(query: SearchQuery) -> RawSQL:
     """Return a condition true for rows whose search_text has each phrase's tokens in a row."""
     sql, params = [], []
     for phrase in query.phrases:
-        if all_phrases or len(phrase.tokens) > 1:
+        if len(phrase.tokens) > 1:
             sql.append("strpos(' ' || \"articles_article\".\"search_text\" || ' ', %s) > 0")
             params.append(" " + " ".join(phrase.tokens) + ("" if phrase.prefix else " "))
     # Only constant SQL is joined; the phrases travel as parameters.
@@ -204,17 +204,7 @@ def _matches(query: SearchQuery):
     """Published articles with every token of `query` (on PostgreSQL, not yet adjacent)."""
     from articles.models import Article
 
-    articles = Article.objects.published()
-    if connection.vendor == "postgresql":
-        return articles.filter(_tsquery_filter(_BODY_VECTOR, query))
-    # A join, not `id IN (SELECT rowid …)`: with the IN form SQLite walks the status/date
-    # index over every published article and probes the match list; joined, the FTS5 match
-    # drives and articles are read by rowid.
-    return articles.extra(  # noqa: S610 (constant SQL; the match is a parameter)
-        tables=["articles_article_fts"],
-        where=["articles_article_fts.rowid = articles_article.id", "articles_article_fts MATCH %s"],
-        params=[fts5_match(query)],
-    )
+    return filter_matching(Article.objects.published(), query, adjacent=False)
 
 
 def search_articles(query: str | SearchQuery):
@@ -222,25 +212,28 @@ def search_articles(query: str | SearchQuery):
     from articles.models import Article
 
     parsed = query if isinstance(query, SearchQuery) else parse_query(query)
-    if not parsed:
-        return Article.objects.published().none()
-    articles = _matches(parsed)
-    if connection.vendor == "postgresql" and any(len(p.tokens) > 1 for p in parsed.phrases):
-        articles = articles.filter(_phrase_filter(parsed))
+    articles = filter_matching(Article.objects.published(), parsed)
     title_hit = Case(When(_in_title(parsed), then=Value(1)), default=Value(0))
     return articles.annotate(title_hit=title_hit).order_by("-title_hit", "-published_at", "-id")
 
 
-def filter_matching(queryset, query: SearchQuery):
+def filter_matching(queryset, query: SearchQuery, *, adjacent: bool = True):
     """Return `queryset` (articles of any status: the admin's list) narrowed to the articles
-    containing every term of `query`, through the same indexes as search_articles()."""
+    containing every term of `query`, through the same indexes as search_articles().
+
+    With adjacent=False, PostgreSQL does not yet check that a phrase's tokens are adjacent
+    (search_page() checks that lazily, on the few rows it shows).
+    """
     if not query:
         return queryset.none()
     if connection.vendor == "postgresql":
         queryset = queryset.filter(_tsquery_filter(_BODY_VECTOR, query))
-        if any(len(p.tokens) > 1 for p in query.phrases):
+        if adjacent and any(len(p.tokens) > 1 for p in query.phrases):
             queryset = queryset.filter(_phrase_filter(query))
         return queryset
+    # A join, not `id IN (SELECT rowid …)`: with the IN form SQLite walks the status/date
+    # index over every published article and probes the match list; joined, the FTS5 match
+    # drives and articles are read by rowid. FTS5 phrases are exact: nothing to check after.
     return queryset.extra(  # noqa: S610 (constant SQL; the match is a parameter)
         tables=["articles_article_fts"],
         where=["articles_article_fts.rowid = articles_article.id", "articles_article_fts MATCH %s"],

@@ -1,0 +1,113 @@
+"""Whole-page caching for anonymous readers, invalidated at once by edits; conditional GET."""
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.test import TestCase
+from django.utils import timezone
+
+from articles.cache import VERSION_KEY, bump_cache_version
+from articles.models import Article, Category, Source, Stock
+from tests.site_support import FreshCacheMixin
+
+
+class PageCacheTests(FreshCacheMixin, TestCase):
+    def setUp(self):
+        super().setUp()
+        self.source = Source.objects.create(name="测试来源", slug="ceshi")
+        self.category = Category.objects.get(slug="companies")
+        self.story = Article.objects.create(
+            title="缓存测试原标题", status="published", source=self.source, category=self.category,
+            published_at=timezone.now() - timedelta(hours=1), body="<p>正文</p>",
+        )
+
+    def test_second_anonymous_visit_costs_no_query(self):
+        for url in ("/", self.story.get_absolute_url(), "/sources/ceshi/", "/feed/",
+                    "/search/?q=缓存", "/sitemap.xml", "/robots.txt"):
+            with self.subTest(url):
+                first = self.client.get(url)
+                self.assertEqual(first.status_code, 200)
+                with self.assertNumQueries(0):
+                    second = self.client.get(url)
+                self.assertEqual(second.content, first.content)
+                self.assertEqual(second["Content-Type"], first["Content-Type"])
+                self.assertIn("Last-Modified", second)
+
+    def test_edits_show_at_once(self):
+        url = self.story.get_absolute_url()
+        self.assertContains(self.client.get("/"), "缓存测试原标题")
+        self.assertContains(self.client.get(url), "缓存测试原标题")
+        self.story.title = "缓存测试新标题"
+        self.story.save()
+        self.assertContains(self.client.get("/"), "缓存测试新标题")
+        self.assertContains(self.client.get(url), "缓存测试新标题")
+
+    def test_unpublishing_deleting_and_related_edits_show_at_once(self):
+        url = self.story.get_absolute_url()
+        self.assertEqual(self.client.get(url).status_code, 200)
+        self.story.status = Article.Status.REVIEW
+        self.story.save()
+        self.assertEqual(self.client.get(url).status_code, 404)
+        self.assertNotContains(self.client.get("/"), "缓存测试原标题")
+
+        self.story.status = Article.Status.PUBLISHED
+        self.story.save()
+        self.assertContains(self.client.get("/sources/ceshi/"), "测试来源")
+        self.source.name = "改名后的来源"
+        self.source.save()
+        self.assertContains(self.client.get("/sources/ceshi/"), "改名后的来源")
+
+        stock = Stock.objects.create(market="SZ", code="000001", name="平安银行")
+        self.assertNotContains(self.client.get(url), "平安银行")
+        self.story.stocks.add(stock)  # m2m_changed
+        self.assertContains(self.client.get(url), "平安银行")
+
+        self.story.delete()
+        self.assertEqual(self.client.get(url).status_code, 404)
+
+    def test_bulk_writes_need_a_bump(self):
+        self.assertContains(self.client.get("/"), "缓存测试原标题")
+        Article.objects.filter(pk=self.story.pk).update(title="批量改的标题")  # no signal
+        self.assertContains(self.client.get("/"), "缓存测试原标题")
+        bump_cache_version()
+        self.assertContains(self.client.get("/"), "批量改的标题")
+
+    def test_scheduled_story_appears_when_due_without_any_write(self):
+        Article.objects.create(
+            title="定时发布的稿件", status="published", source=self.source,
+            published_at=timezone.now() + timedelta(seconds=1.5),
+        )
+        self.assertNotContains(self.client.get("/"), "定时发布的稿件")
+        time.sleep(1.6)
+        self.assertContains(self.client.get("/"), "定时发布的稿件")
+
+    def test_signed_in_visitors_bypass_the_cache(self):
+        anonymous = self.client.get("/")
+        self.assertNotIn("Cookie", anonymous.get("Vary", ""))  # shared caches may keep it
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = "x"
+        with self.assertNumQueries(5):  # the page's own: public pages never read the session
+            self.client.get("/")
+
+    def test_conditional_get(self):
+        url = self.story.get_absolute_url()
+        first = self.client.get(url)
+        etag, modified = first["ETag"], first["Last-Modified"]
+        self.assertEqual(self.client.get(url, HTTP_IF_NONE_MATCH=etag).status_code, 304)
+        self.assertEqual(self.client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code, 304)
+        self.story.title = "改过的标题"
+        self.story.save()
+        self.assertEqual(self.client.get(url, HTTP_IF_NONE_MATCH=etag).status_code, 200)
+
+    def test_a_lost_version_is_recreated(self):
+        self.client.get("/")
+        cache.delete(VERSION_KEY)
+        self.assertContains(self.client.get("/"), "缓存测试原标题")
+        self.assertIsNotNone(cache.get(VERSION_KEY))
+
+    def test_errors_and_redirects_are_not_cached(self):
+        self.client.get("/stocks/sz000001/")
+        self.assertEqual(self.client.get("/sources/nope/").status_code, 404)
+        Source.objects.create(name="后来才有的来源", slug="nope")
+        self.assertEqual(self.client.get("/sources/nope/").status_code, 200)
