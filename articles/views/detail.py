@@ -45,15 +45,34 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         others = Article.objects.published().for_listing()
-        related = list(others.related_to(article)[:RELATED_COUNT])
-        if len(related) < RELATED_COUNT and article.category_id:
-            seen = [article.pk, *(story.pk for story in related)]
-            related += others.filter(category_id=article.category_id).exclude(pk__in=seen)[
-                : RELATED_COUNT - len(related)
-            ]
         context.update(
-            related=related,
+            related=related_stories(article, others),
             previous_article=others.before(article).first(),
             next_article=others.after(article).first(),
         )
         return context
+
+
+def related_stories(article: Article, others) -> list[Article]:
+    """Up to RELATED_COUNT stories: same stocks first, then same tags, then same section.
+
+    One query per kind, each only while the list is short: at most three.
+    """
+    others = others.exclude(pk=article.pk)
+    found: list[Article] = []
+
+    def add(stories):
+        for story in stories:
+            if story not in found and len(found) < RELATED_COUNT:
+                found.append(story)
+
+    stock_ids = [stock.pk for stock in article.stocks.all()]
+    tag_ids = [tag.pk for tag in article.tags.all()]
+    if stock_ids:
+        add(others.with_stocks(stock_ids)[:RELATED_COUNT])
+    if tag_ids and len(found) < RELATED_COUNT:
+        add(others.with_tags(tag_ids).exclude(pk__in=[s.pk for s in found])[:RELATED_COUNT])
+    if article.category_id and len(found) < RELATED_COUNT:
+        add(others.filter(category_id=article.category_id)
+            .exclude(pk__in=[s.pk for s in found])[: RELATED_COUNT - len(found)])
+    return found
