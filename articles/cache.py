@@ -131,6 +131,8 @@ def cache_public_page(view):
 
 
 def _content_changed(**kwargs) -> None:
+    if kwargs.get("action", "post_").startswith("pre_"):
+        return  # m2m_changed: the post_ signal follows
     # Now, so that nothing rendered from the old data is served past this point, and again
     # after commit, so that a page rendered while the transaction was open is not kept.
     bump_cache_version()

@@ -63,6 +63,10 @@ class PageCacheTests(FreshCacheMixin, TestCase):
         self.assertNotContains(self.client.get(url), "平安银行")
         self.story.stocks.add(stock)  # m2m_changed
         self.assertContains(self.client.get(url), "平安银行")
+        self.story.tags.add("缓存标签")
+        self.assertContains(self.client.get(url), "缓存标签")
+        self.story.tags.remove("缓存标签")
+        self.assertNotContains(self.client.get(url), "缓存标签")
 
         self.story.delete()
         self.assertEqual(self.client.get(url).status_code, 404)
