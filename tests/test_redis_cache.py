@@ -38,6 +38,10 @@ class ResilientRedisCacheTests(SimpleTestCase):
         self.assertTrue(cache.delete("a"))
         self.assertIsNone(cache.get("a"))
 
+    def test_one_redis_client_per_pool_not_one_per_call(self):
+        cache = self.cache("redis://127.0.0.1:6379/15")
+        self.assertIs(cache._cache.get_client(), cache._cache.get_client(write=True))
+
     def test_unreachable_redis_is_a_miss_not_an_error(self):
         cache = self.cache(f"redis://127.0.0.1:{closed_port()}/0")
         with self.assertLogs("newsroom.redis_cache", "WARNING") as logs:
