@@ -155,6 +155,22 @@ class SearchCorpusTests(TestCase):
                 finally:
                     search.CANDIDATES, search.RECENT = old
 
+    def test_match_estimates_come_from_the_index_statistics(self):
+        if connection.vendor != "postgresql":
+            self.skipTest("routing by estimate is PostgreSQL's")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE articles_article")
+        search._LEXEME_STATS["until"] = 0.0
+        self.addCleanup(search._LEXEME_STATS.update, until=0.0)
+        published = len(self.texts) + len(self.hidden)
+        haier = search._estimate(parse_query("海尔"))
+        self.assertAlmostEqual(haier, len(self.reference("海尔")), delta=published * 0.1)
+        # A word is as rare as its rarest bigram, not the product of its bigrams' shares.
+        self.assertEqual(search._estimate(parse_query("京东家电")),
+                         min(search._estimate(parse_query(b)) for b in ("京东", "东家", "家电")))
+        self.assertGreater(search._estimate(parse_query("京东家电")), 1)
+        self.assertLess(search._estimate(parse_query("鑫鑫鑫")), 5)
+
     def assert_pages_match(self, q):
         expected = list(search_articles(q).values_list("pk", flat=True))
         shown, number = [], 1
