@@ -47,21 +47,22 @@ def pick_pages(search: str) -> dict[str, str]:
 
 
 def _measure(base: str, pages: dict[str, str], *, setup: str, opts: dict, log) -> list[Row]:
+    """Each page right after the static file, so both see the same machine (it is shared)."""
     for path in [STATIC_REFERENCE, *pages.values()]:
         for _ in range(3):  # warm the caches and each worker's connection
             status, _ = serve.get(base + path)
             if status != 200:
                 raise RuntimeError(f"{setup}: {path} answered {status}")
-    reference = serve.wrk(base + STATIC_REFERENCE, **opts)
-    log(f"  {setup:<26} static file   {reference.rps:8.0f} req/s  p50 {reference.p50_ms:6.2f} ms")
     rows = []
     for name, path in pages.items():
+        reference = serve.wrk(base + STATIC_REFERENCE, **opts)
         result = serve.wrk(base + path, **opts)
-        if result.errors:
-            raise RuntimeError(f"{setup}: {path}: {result.errors} errors\n{result.raw}")
+        if result.errors or reference.errors:
+            raise RuntimeError(f"{setup}: {path}: errors\n{result.raw}\n{reference.raw}")
         rows.append(Row(setup, name, result, reference))
-        log(f"  {setup:<26} {name:<13} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-            f"p99 {result.p99_ms:6.2f} ms")
+        log(f"  {setup:<30} {name:<12} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+            f"p99 {result.p99_ms:7.2f} ms | static {reference.rps:8.0f} req/s  "
+            f"p50 {reference.p50_ms:6.2f} ms")
     return rows
 
 
@@ -112,7 +113,8 @@ def markdown(context: dict, rows: list[Row]) -> str:
         f"- Machine: {context['machine']}",
         f"- Data: {context['articles']:,} published articles in PostgreSQL; article page "
         f"{context['article_bytes']:,} bytes",
-        f"- Load: `{context['wrk']}` on loopback, one URL at a time; gunicorn "
+        f"- Load: `{context['wrk']}` on loopback, one URL at a time, each page right after the "
+        f"static file (the reference column); gunicorn "
         f"{context['workers']} workers (gunicorn.conf.py)",
         f"- Pages: {', '.join(f'{k} `{v}`' for k, v in context['pages'].items())}",
         "",
