@@ -154,7 +154,26 @@ class ArchiveView(ArticleListView):
         elif not month:
             links = [(f"{m}月", reverse("articles:archive_month", args=[year, m]))
                      for m in range(1, 13)]
-        return super().get_context_data(heading=self.heading(), date_links=links, **kwargs)
+        return super().get_context_data(
+            heading=self.heading(), date_links=links, neighbours=self.neighbours(), **kwargs
+        )
+
+    def neighbours(self) -> list[tuple[str, str, str]]:
+        """The previous and next year, month or day: [(rel, label, url)], no query."""
+        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
+        if day:
+            here = date(year, month, day)
+            steps = [("prev", here - timedelta(days=1)), ("next", here + timedelta(days=1))]
+            return [(rel, f"{d.month}月{d.day}日", reverse("articles:archive_day",
+                                                         args=[d.year, d.month, d.day]))
+                    for rel, d in steps if 1990 <= d.year <= 2100]
+        if month:
+            steps = [("prev", (year - (month == 1), 12 if month == 1 else month - 1)),
+                     ("next", (year + (month == 12), 1 if month == 12 else month + 1))]
+            return [(rel, f"{y}年{m}月", reverse("articles:archive_month", args=[y, m]))
+                    for rel, (y, m) in steps if 1990 <= y <= 2100]
+        return [(rel, f"{y}年", reverse("articles:archive_year", args=[y]))
+                for rel, y in (("prev", year - 1), ("next", year + 1)) if 1990 <= y <= 2100]
 
 
 class ArchiveIndexView(PublicPageMixin, TemplateView):
