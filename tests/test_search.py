@@ -10,7 +10,7 @@ import re
 from django.db import connection
 from django.test import TestCase, override_settings
 
-from articles import search
+from articles import search, search_pages
 from articles.models import Article
 from articles.search import (
     Phrase,
@@ -21,10 +21,10 @@ from articles.search import (
     parse_query,
     search_articles,
     search_document,
-    search_page,
     tokens,
     tsquery,
 )
+from articles.search_pages import search_page
 from tests.site_support import GOME_HUAWEI, SUNING_HAIER, create_hidden_stories, import_published
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -147,29 +147,29 @@ class SearchCorpusTests(TestCase):
         # Force the paths that a large archive takes (CANDIDATES, RECENT) on a small one.
         for candidates, recent in ((3, 1000), (3, 2), (1, 1)):
             with self.subTest(candidates=candidates, recent=recent):
-                old = search.CANDIDATES, search.RECENT
-                search.CANDIDATES, search.RECENT = candidates, recent
+                old = search_pages.CANDIDATES, search_pages.RECENT
+                search_pages.CANDIDATES, search_pages.RECENT = candidates, recent
                 try:
                     for q in ("海尔", "公司", "中国经济", "苏宁易购", "海", "2022年"):
                         self.assert_pages_match(q)
                 finally:
-                    search.CANDIDATES, search.RECENT = old
+                    search_pages.CANDIDATES, search_pages.RECENT = old
 
     def test_match_estimates_come_from_the_index_statistics(self):
         if connection.vendor != "postgresql":
             self.skipTest("routing by estimate is PostgreSQL's")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE articles_article")
-        search._LEXEME_STATS["until"] = 0.0
-        self.addCleanup(search._LEXEME_STATS.update, until=0.0)
+        search_pages._LEXEME_STATS["until"] = 0.0
+        self.addCleanup(search_pages._LEXEME_STATS.update, until=0.0)
         published = len(self.texts) + len(self.hidden)
-        haier = search._estimate(parse_query("海尔"))
+        haier = search_pages._estimate(parse_query("海尔"))
         self.assertAlmostEqual(haier, len(self.reference("海尔")), delta=published * 0.1)
         # A word is as rare as its rarest bigram, not the product of its bigrams' shares.
-        self.assertEqual(search._estimate(parse_query("京东家电")),
-                         min(search._estimate(parse_query(b)) for b in ("京东", "东家", "家电")))
-        self.assertGreater(search._estimate(parse_query("京东家电")), 1)
-        self.assertLess(search._estimate(parse_query("鑫鑫鑫")), 5)
+        self.assertEqual(search_pages._estimate(parse_query("京东家电")),
+                         min(search_pages._estimate(parse_query(b)) for b in ("京东", "东家", "家电")))
+        self.assertGreater(search_pages._estimate(parse_query("京东家电")), 1)
+        self.assertLess(search_pages._estimate(parse_query("鑫鑫鑫")), 5)
 
     def assert_pages_match(self, q):
         expected = list(search_articles(q).values_list("pk", flat=True))
@@ -180,7 +180,7 @@ class SearchCorpusTests(TestCase):
             if not page.has_next:
                 break
             number += 1
-        self.assertEqual(shown, expected[: 3 * search.MAX_PAGES], q)
+        self.assertEqual(shown, expected[: 3 * search_pages.MAX_PAGES], q)
 
 
 class SearchIndexTests(TestCase):

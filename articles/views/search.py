@@ -1,8 +1,9 @@
-"""Search: /search/?q=海尔. Query parsing, ranking and the index live in articles.search."""
+"""Search: /search/?q=海尔. Parsing, ranking and paging live in articles.search(_pages)."""
 
 from django.views.generic import TemplateView
 
-from articles.search import MAX_PAGES, parse_query, search_page
+from articles.search import parse_query
+from articles.search_pages import MAX_PAGES, search_page
 from articles.views.base import PageMeta, PublicPageMixin, page_number
 
 EXAMPLES = ["海尔", "京东", "美的", "华为", "新能源"]

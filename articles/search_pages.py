@@ -1,0 +1,215 @@
+"""One page of search results, fast whatever the size of the archive.
+
+Ranking (title hits first, then newest first) is search_articles() in articles/search.py;
+this module produces the same order page by page without sorting every match. On SQLite the
+FTS5 query is exact and ranked in one go. On PostgreSQL the GIN index gives candidates that
+contain every token, and:
+
+- title hits come from the index over the titles' tokens, sorted here (one heap visit each);
+- other matches of a rare query are sorted here too; for a common one (CANDIDATES or more,
+  judged by the index's lexeme statistics) the newest articles are checked one by one with
+  strpos, which fills a page within a few rows;
+- a phrase's tokens are checked for adjacency (strpos on search_text) only on the rows
+  about to be shown, lazily.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.db import connection
+
+from articles.search import (
+    _TITLE_VECTOR,
+    SearchQuery,
+    _in_title,
+    _matches,
+    _phrase_filter,
+    _tsquery_filter,
+    parse_query,
+    search_articles,
+)
+
+
+@dataclass
+class SearchPage:
+    """One page of results; no total count (counting every match is the slow part)."""
+
+    query: SearchQuery
+    number: int
+    per_page: int
+    articles: list
+    has_next: bool
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous()
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+
+MAX_PAGES = 10
+# On PostgreSQL, a query with fewer matches than CANDIDATES is ranked from the GIN index's
+# candidates in Python; a more common one checks the RECENT newest articles (_body_hits).
+CANDIDATES = 5000
+RECENT = 1500
+
+
+def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
+    """Return page `page` of the results for `query`, in a bounded number of queries."""
+    from articles.models import Article
+
+    parsed = query if isinstance(query, SearchQuery) else parse_query(query)
+    page = max(1, min(page, MAX_PAGES))
+    if not parsed:
+        return SearchPage(parsed, page, per_page, [], False)
+    offset = (page - 1) * per_page
+    wanted = offset + per_page + 1  # one more tells whether there is a next page
+    if connection.vendor == "postgresql":
+        ids = _title_hits(parsed, wanted)
+        if len(ids) < wanted:
+            ids += _body_hits(parsed, wanted - len(ids))
+        ids = ids[offset:]
+    else:  # FTS5 phrase matches are exact and cheap to rank in one query
+        ids = list(search_articles(parsed).values_list("pk", flat=True)[offset:wanted])
+    rows = (
+        Article.objects.published()
+        .select_related("source", "category")
+        .defer("front_matter", "imported_values", "pending_changes", "search_text")
+        .in_bulk(ids[:per_page])
+    )
+    articles = [rows[pk] for pk in ids[:per_page] if pk in rows]
+    return SearchPage(parsed, page, per_page, articles, len(ids) > per_page and page < MAX_PAGES)
+
+
+def _title_hits(query: SearchQuery, limit: int) -> list[int]:
+    """Return ids of the newest `limit` articles whose title contains every term.
+
+    Unordered first: ordered with a LIMIT, the planner likes to walk the date index
+    checking titles, which is slow when few titles match; sorted here they cost one heap
+    visit each. Only titles too common for that walk the date index.
+    """
+    from articles.models import Article
+
+    hits = (
+        Article.objects.published()
+        .filter(_tsquery_filter(_TITLE_VECTOR, query))
+        .filter(_in_title(query))
+        .values_list("pk", "published_at")
+    )
+    rows = list(hits[:CANDIDATES])
+    if len(rows) >= CANDIDATES:
+        return list(hits.order_by("-published_at", "-id").values_list("pk", flat=True)[:limit])
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    return [pk for pk, _ in rows[:limit]]
+
+
+def _body_hits(query: SearchQuery, limit: int) -> list[int]:
+    """Return ids of the newest `limit` matches whose title does not contain every term.
+
+    A rare query is ranked from its GIN candidates in Python. Sorting a common one would
+    touch every match, so the newest articles are checked one by one with strpos instead,
+    which finds a page within a few rows; only a common set of tokens whose phrase is rare
+    (中国经济 where 中国, 国经, 经济 abound) falls through to ranking every candidate.
+    The frequencies ANALYZE keeps for the index's lexemes pick the way (see _estimate).
+    """
+    matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at")
+    candidates = []
+    common = _estimate(query) >= CANDIDATES
+    if not common:
+        candidates = list(matches[:CANDIDATES])
+        common = len(candidates) >= CANDIDATES  # the estimate was low
+    if common:
+        found = _newest_containing(query, limit)
+        if len(found) >= limit:
+            return found
+        candidates = list(matches)
+    candidates.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    ranked = [pk for pk, _ in candidates]
+    if not any(len(p.tokens) > 1 for p in query.phrases):
+        return ranked[:limit]
+    return _adjacent(ranked, query, limit)
+
+
+_LEXEME_STATS: dict = {"until": 0.0}
+
+
+def _estimate(query: SearchQuery) -> float:
+    """Return about how many articles contain the least frequent token of `query`.
+
+    From the statistics ANALYZE keeps for the GIN index's lexemes (read once per process
+    every ten minutes). Not the planner's estimate for the whole query: it multiplies the
+    tokens' frequencies as if they were independent, which a word's bigrams never are.
+    """
+    stats = _LEXEME_STATS
+    if time.monotonic() > stats["until"]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+                " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = 'article_search_idx'"
+                " WHERE c.relname = 'articles_article'"
+            )
+            rows, elements, freqs = cursor.fetchone() or (0, None, None)
+        frequency = dict(zip(elements or [], freqs or [], strict=False))
+        # As PostgreSQL does for a lexeme missing from the list: half the rarest listed one.
+        stats.update(rows=max(rows, 0), frequency=frequency, floor=min(frequency.values(), default=0) / 2,
+                     until=time.monotonic() + 600)
+    least = 1.0
+    for phrase in query.phrases:
+        for i, token in enumerate(phrase.tokens):
+            if phrase.prefix and i == len(phrase.tokens) - 1:
+                share = sum(f for word, f in stats["frequency"].items() if word.startswith(token))
+            else:
+                share = stats["frequency"].get(token, stats["floor"])
+            least = min(least, share or stats["floor"])
+    return stats["rows"] * least
+
+
+def _newest_containing(query: SearchQuery, limit: int) -> list[int]:
+    """Return up to `limit` ids among the newest RECENT articles that contain every phrase."""
+    from articles.models import Article
+
+    recent = (
+        Article.objects.published()
+        .exclude(_in_title(query))
+        .order_by("-published_at", "-id")
+        .values("id", "published_at", "search_text")[:RECENT]
+    )
+    inner, params = recent.query.sql_with_params()
+    checks = " AND ".join(["strpos(' ' || recent.search_text || ' ', %s) > 0"] * len(query.phrases))
+    phrases = [" " + " ".join(p.tokens) + ("" if p.prefix else " ") for p in query.phrases]
+    # A subquery in FROM so that the scan of the date index stops as soon as `limit` rows
+    # pass (the ORM would turn it into an IN (…) that reads all RECENT rows first).
+    sql = (
+        f"SELECT recent.id FROM ({inner}) AS recent WHERE {checks} "  # noqa: S608 (ORM SQL)
+        "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *phrases, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _adjacent(ranked: list[int], query: SearchQuery, limit: int) -> list[int]:
+    """Return the first `limit` of `ranked` whose phrases are adjacent, checking lazily."""
+    from articles.models import Article
+
+    found: list[int] = []
+    start, size = 0, limit * 2 + 20
+    while start < len(ranked) and len(found) < limit:
+        chunk = ranked[start : start + size]
+        good = set(
+            Article.objects.filter(pk__in=chunk)
+            .filter(_phrase_filter(query))
+            .values_list("pk", flat=True)
+        )
+        found.extend(pk for pk in chunk if pk in good)
+        start, size = start + size, size * 4
+    return found[:limit]
