@@ -114,7 +114,8 @@ def _pg_connections(database_url: str) -> int:
 
 
 def run(*, database_url: str, redis_url: str, import_paths: list[Path], work: Path, seconds: int,
-        connections: int, import_delay: int, seed: int = 7, log=print) -> Outcome:
+        connections: int, import_delay: int, max_requests: int | None = None, seed: int = 7,
+        log=print) -> Outcome:
     work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     files = sum(1 for p in import_paths for f in p.rglob("*") if f.is_file())
@@ -128,6 +129,8 @@ def run(*, database_url: str, redis_url: str, import_paths: list[Path], work: Pa
     static_root = work / "static"
     env = serve.production_env(database_url=database_url, static_root=static_root,
                                redis_url=redis_url)
+    if max_requests is not None:  # 0: workers are never recycled, so a leak would show
+        env["GUNICORN_MAX_REQUESTS"] = str(max_requests)
     serve.collectstatic(env)
     samples: list[Sample] = []
     with serve.gunicorn(env, access_log=access_log) as server:
@@ -187,10 +190,22 @@ def run(*, database_url: str, redis_url: str, import_paths: list[Path], work: Pa
     )
 
 
-def markdown(outcome: Outcome, *, seconds: int, connections: int, max_latency_ms: float) -> str:
+def rss_timeline(samples: list[Sample], points: int = 6) -> str:
+    """Total worker RSS at a few moments of the run: the soak's memory trend."""
+    if not samples:
+        return "-"
+    step = max(1, (len(samples) - 1) // (points - 1))
+    chosen = samples[1::step] if len(samples) > 1 else samples
+    return ", ".join(f"t={s.at}s {sum(s.rss_mib):.0f}" for s in chosen)
+
+
+def markdown(outcome: Outcome, *, seconds: int, connections: int, max_latency_ms: float,
+             max_requests: int | None = None) -> str:
     w, a, r = outcome.wrk, outcome.access, outcome.import_report
     rss_start = outcome.samples[1].rss_mib if len(outcome.samples) > 1 else []
     rss_end = outcome.samples[-1].rss_mib if outcome.samples else []
+    recycling = ("workers never recycled (GUNICORN_MAX_REQUESTS=0)" if max_requests == 0
+                 else "workers recycled every ~5,000 requests (gunicorn.conf.py)")
     verdict = [
         ("errors (wrk socket errors + non-2xx/3xx)", w.errors, w.errors == 0),
         ("errors in gunicorn's access log", a["errors"], a["errors"] == 0),
@@ -223,7 +238,8 @@ def markdown(outcome: Outcome, *, seconds: int, connections: int, max_latency_ms
         f"p99 {a['p99_ms']:.1f} ms, p99.9 {a['p999_ms']:.1f} ms, max {a['max_ms']:.0f} ms; "
         f"statuses {a['statuses']}",
         f"- Slowest requests: {', '.join(f'{p} {d:.0f} ms' for d, p in a['slowest'])}",
-        f"- gunicorn worker RSS (MiB) at start {rss_start} → end {rss_end}; PostgreSQL "
+        f"- gunicorn worker RSS (MiB, {recycling}) at start {rss_start} → end {rss_end}; "
+        f"all workers: {rss_timeline(outcome.samples)}; PostgreSQL "
         f"connections max {max((s.pg_connections for s in outcome.samples), default=0)}; "
         f"load average max {max((s.load for s in outcome.samples), default=0)}",
         "",

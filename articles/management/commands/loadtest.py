@@ -27,6 +27,8 @@ class Command(BaseCommand):
                             help="seconds of load before the import starts")
         parser.add_argument("--max-latency-ms", type=float, default=2000)
         parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+        parser.add_argument("--max-requests", type=int,
+                            help="gunicorn worker recycling (0: never, to expose leaks)")
         parser.add_argument("--work", default=str(Path(settings.BASE_DIR) / "var" / "loadtest"))
 
     def handle(self, *args, **options):
@@ -39,13 +41,14 @@ class Command(BaseCommand):
                 import_paths=[Path(p).resolve() for p in options["paths"]],
                 work=Path(options["work"]), seconds=options["seconds"],
                 connections=options["connections"], import_delay=options["import_delay"],
-                log=self.stderr.write,
+                max_requests=options["max_requests"], log=self.stderr.write,
             )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         report = load.markdown(outcome, seconds=options["seconds"],
                                connections=options["connections"],
-                               max_latency_ms=options["max_latency_ms"])
+                               max_latency_ms=options["max_latency_ms"],
+                               max_requests=options["max_requests"])
         self.stdout.write(report)
         if "**NO**" in report:
             raise CommandError("load test: a check failed (see the table above)")
