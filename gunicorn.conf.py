@@ -49,7 +49,7 @@ preload_app = False
 # The heartbeat file on tmpfs: on a disk-backed /tmp, fchmod can stall a worker for seconds.
 # (gunicorn creates it with mkstemp, so a shared directory is safe.)
 SHM = "/dev/shm"  # noqa: S108
-if os.path.isdir(SHM):
+if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
     worker_tmp_dir = SHM
 
 # gunicorn >= 25 opens a control socket under $HOME by default; a service user's home may not be
