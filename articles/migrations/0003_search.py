@@ -73,9 +73,8 @@ POSTGRES_INSTALL = [
     POSTGRES_TITLE_TOKENS,
     "CREATE INDEX IF NOT EXISTS article_title_search_idx ON articles_article "
     "USING gin (articles_title_tokens(title))",
-    # search_page() routes a query by the planner's estimate of its matches; ANALYZE keeps
-    # the frequencies of the 10 x target most common lexemes, and a news archive has many
-    # common bigrams. ANALYZE re-parses each sampled row (300 per unit of target): about a
+    # articles.search_pages routes a query by the frequencies ANALYZE keeps for the 10 x
+    # target most common lexemes, and a news archive has many common bigrams. ANALYZE re-parses each sampled row (300 per unit of target): about a
     # minute at 100,000 articles, in autovacuum's background.
     "ALTER INDEX article_search_idx ALTER COLUMN 1 SET STATISTICS 400",
     "ALTER INDEX article_title_search_idx ALTER COLUMN 1 SET STATISTICS 400",
