@@ -22,19 +22,23 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 
 # Rendering a Django page is CPU work under the GIL, so processes, not threads, give throughput:
 # the classic 2 x cores + 1 keeps every core busy while some workers wait on PostgreSQL/Redis.
-# gthread (rather than sync) keeps connections from nginx alive between requests and lets a
-# worker serve a second request while the first waits on I/O; two threads per process is the
-# measured sweet spot here (docs/benchmarks.md, "Site").
+# Sync workers, because nginx sits in front and buffers slow clients, and because a sync worker
+# accepts a connection only when it is idle. gthread workers keep connections alive and each
+# accepts as many as arrive: in the soak (docs/benchmarks.md, "Load and soak") two of five
+# workers ended up holding every connection while the other three idled, and requests queued
+# behind slow ones on the busy workers: p99 629 ms seen by the client against 31 ms measured
+# inside gunicorn. Sync: p99 93 ms and 17% more requests/s on the same mix.
+# Without a buffering proxy in front, use GUNICORN_WORKER_CLASS=gthread.
 workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = _env_int("GUNICORN_THREADS", 2)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _env_int("GUNICORN_THREADS", 1)
 
 # A request that takes longer than this is stuck (a page renders in milliseconds): the master
 # kills and replaces the worker rather than letting it hold a connection slot forever.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-# Longer than nginx's upstream keepalive_timeout (deploy/nginx.conf), so nginx always closes
-# an idle connection first and never reuses one gunicorn is closing.
+# Only for gthread (sync closes each connection): longer than nginx's upstream
+# keepalive_timeout (deploy/nginx.conf), so nginx never reuses a connection gunicorn is closing.
 keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
 
 # Recycle workers now and then so a slow leak in any library cannot grow without bound; the

@@ -358,7 +358,7 @@ class GunicornTests(SimpleTestCase):
             server.terminate()
             _, errors = server.communicate(timeout=30)
         self.assertEqual(body and body["status"], "ok", errors)
-        self.assertIn("Using worker: gthread", errors)
+        self.assertIn("Using worker: sync", errors)
         log.seek(0)
         lines = [line for line in log.read().splitlines() if "path=/healthz" in line]
         self.assertEqual(len(lines), 1, lines)
