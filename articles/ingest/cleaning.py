@@ -39,6 +39,7 @@ STOCK_CHART_BLOCK = re.compile(
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 CHART_IMAGE_HOSTS = ("webquoteklinepic.eastmoney.com", "webquotepic.eastmoney.com")
 CAPTION_MAX = 80
+EMPTY_DROPPED = {"p", "strong", "b", "em", "center", "div"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ def _chart_codes(fragment: str) -> list[tuple[str, str]]:
     ]
 
 
+def _gone(node) -> bool:
+    """`node.decomposed`, minus the cost: on a live Tag that property falls through to
+    Tag.__getattr__, which runs find("_decomposed") over the whole subtree."""
+    return node.__dict__.get("_decomposed", False)
+
+
 def clean_html(raw: str) -> CleanBody:
     """Return the story's sanitised HTML, text, source line, stocks and sector boards."""
     codes: list[tuple[str, str]] = []
@@ -110,18 +117,25 @@ def clean_html(raw: str) -> CleanBody:
     soup = BeautifulSoup(raw, "lxml")
     root = soup.body or soup
 
-    for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in root.find_all(DROP_WITH_CONTENT):
-        tag.decompose()
-    for tag in root.find_all(style=HIDDEN_STYLE):
-        tag.decompose()
-    for tag in root.find_all(hidden=True):
-        tag.decompose()
+    # One walk over the tree instead of a find_all() per rule: bs4's matching machinery costs
+    # more than the parse itself. Each loop below sees the tags in document order, exactly as
+    # the find_all() it replaces would at that point (removed tags are marked decomposed).
+    for node in list(root.descendants):
+        if _gone(node):
+            continue  # inside a tag removed earlier in this walk
+        if isinstance(node, Comment):
+            node.extract()
+        elif isinstance(node, Tag) and (
+            node.name in DROP_WITH_CONTENT
+            or HIDDEN_STYLE.search(node.get("style") or "")
+            or node.has_attr("hidden")
+        ):
+            node.decompose()
+    tags = [node for node in root.descendants if isinstance(node, Tag)]
 
     # Stock-chart debris that arrived without its marker comments.
-    for img in root.find_all("img"):
-        if img.decomposed:
+    for img in tags:
+        if img.name != "img" or _gone(img):
             continue
         src = img.get("src") or ""
         if any(host in src for host in CHART_IMAGE_HOSTS) or "EmImageRemark" in (
@@ -134,15 +148,17 @@ def clean_html(raw: str) -> CleanBody:
             holder.decompose()
 
     # Quote and keyword links: keep the words, drop the link; record stocks and boards.
-    for tag in root.find_all(attrs={"data-code": True}):
+    for tag in tags:
+        if _gone(tag) or not tag.has_attr("data-code"):
+            continue
         found = parse_data_code(tag["data-code"])
         if found:
             codes.append(found)
             text = tag.get_text(strip=True)
             if text:
                 names.setdefault(found, text)
-    for tag in root.find_all(["a", "span"]):
-        if tag.decomposed:
+    for tag in tags:
+        if tag.name not in {"a", "span"} or _gone(tag):
             continue
         classes = set(tag.get("class") or [])
         tag_id = tag.get("id") or ""
@@ -155,9 +171,10 @@ def clean_html(raw: str) -> CleanBody:
         ):
             tag.unwrap()
 
+    # Every <span> is gone now (unwrapped above), so the source line sits in a <p> or <div>.
     source_name = None
-    for tag in root.find_all(["p", "div", "span"]):
-        if tag.decomposed:
+    for tag in tags:
+        if tag.name not in {"p", "div"} or _gone(tag):
             continue
         match = SOURCE_LINE.match(tag.get_text())
         if match:
@@ -166,15 +183,18 @@ def clean_html(raw: str) -> CleanBody:
 
     _images_to_figures(soup, root)
 
-    for br in root.find_all("br"):
+    # Tags _images_to_figures() detached stay in `tags`; removing them again changes nothing.
+    for br in tags:
         # A <br> closing a paragraph only adds an empty line.
+        if br.name != "br" or _gone(br):
+            continue
         if br.next_sibling is None or (
             isinstance(br.next_sibling, NavigableString) and not br.next_sibling.strip()
             and br.next_sibling.next_sibling is None
         ):
             br.decompose()
-    for tag in root.find_all(["p", "strong", "b", "em", "center", "div"]):
-        if not tag.decomposed and not tag.get_text(strip=True) and not tag.find("img"):
+    for tag in tags:
+        if tag.name in EMPTY_DROPPED and not _gone(tag) and not tag.get_text(strip=True) and not tag.find("img"):
             tag.decompose()
 
     # The tree holds nothing but the story now; its text is what the sanitised HTML shows.
@@ -204,7 +224,7 @@ def clean_html(raw: str) -> CleanBody:
 def _images_to_figures(soup: BeautifulSoup, root: Tag) -> None:
     """Turn centred images into <figure>s; a short centred line right after is the caption."""
     for img in root.find_all("img"):
-        if img.decomposed:
+        if _gone(img):
             continue
         original = img.get("orginial_src") or img.get("original_src")
         if not img.get("src") and original:

@@ -114,11 +114,15 @@ def normalise_text(text: str) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
+# Python's \w is str.isalnum() plus "_": this keeps exactly the characters isalnum() keeps.
+NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def fingerprint_of(title: str, text: str) -> str:
     """Return a hash of the story's words, blind to spacing, punctuation and markup."""
-    words = "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum())
+    words = NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text))
     if len(words) < 20:  # too short to tell stories apart by body alone
-        words = "".join(ch for ch in unicodedata.normalize("NFKC", title) if ch.isalnum()) + words
+        words = NOT_ALNUM.sub("", unicodedata.normalize("NFKC", title)) + words
     return hashlib.sha256(words.encode()).hexdigest()
 
 
