@@ -133,6 +133,27 @@ class IdempotenceTests(TempDirMixin, TestCase):
         self.assertEqual(ImportedFile.objects.count(), 0)
 
 
+class SourceTests(TempDirMixin, TestCase):
+    def test_a_merged_source_stays_merged_when_stories_still_name_it(self):
+        from articles.admin.sources import merge_sources
+
+        run_import(SEEDS)
+        old = Source.objects.get(name="中国经济网")
+        target = Source.objects.create(name="中国经济网（合并）", slug="ce-merged")
+        merge_sources(target, [old])
+        self.write("2022-03-01-NW202203019999000001.md", (
+            '---\nlayout: post\ntitle: "合并后的来源仍然归入目标来源"\ndate: 2022-03-01 09:00:00 +0800\n'
+            "categories: emnews\ntags: 东财滚动新闻\n---\n"
+            "<p>这是一篇新的稿件，用来检查编辑合并来源之后，导入程序不会重新建立已合并的来源。</p>"
+            '<p class="em_media">（文章来源：中国经济网）</p>\n'
+        ).encode())
+        result = run_import(self.dir)
+        self.assertEqual(result["created"], 1, result)
+        article = Article.objects.get(title="合并后的来源仍然归入目标来源")
+        self.assertEqual(article.source, target)
+        self.assertFalse(Source.objects.filter(name="中国经济网").exists())
+
+
 class EditSafetyTests(TempDirMixin, TestCase):
     def test_changed_file_updates_unedited_fields_and_keeps_editor_changes(self):
         path = self.copy_seed("000")

@@ -108,8 +108,14 @@ def _resolve_source(*, name: str | None, feed_name: str | None, key: str | None)
 
 
 def _source_named(name: str) -> Source:
+    """The source called `name`, or the one an editor merged it into (the merge keeps the old
+    name as a key of the target), or a new one."""
     source = Source.objects.filter(name=name).first()
     if source is None:
+        alias = SourceKey.objects.select_related("source").filter(key=name).first()
+        if alias:
+            return alias.source
+
         slug = base = ascii_slug(name, fallback="source")[:90]
         suffix = 2
         while Source.objects.filter(slug=slug).exists():
