@@ -13,6 +13,7 @@ import yaml
 
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.plaintext import parse_text_dump
+from articles.search import search_document
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(1990, 1, 1, tzinfo=SITE_TZ)
@@ -62,6 +63,7 @@ class ParsedArticle:
     front_matter: dict = field(default_factory=dict)
     inferred: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
+    search_text: str = ""  # the search index's tokens, computed here to spare the storing process
 
 
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -405,6 +407,7 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
     return ParsedArticle(
         content_hash=content_hash,
         fingerprint=fingerprint_of(fields["title"], fields["text"]),
+        search_text=search_document(fields["title"], fields["summary"], fields["text"]),
         **fields,
     )
 

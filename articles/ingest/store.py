@@ -246,7 +246,7 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         front_matter=parsed.front_matter,
         inferred_fields=sorted(inferred),
         needs_review=bool(inferred),
-        search_text=search_document(parsed.title, parsed.summary, parsed.text),
+        search_text=parsed.search_text or search_document(parsed.title, parsed.summary, parsed.text),
     )
     article.imported_values = encode_values(
         title=article.title, summary=parsed.summary, body=parsed.body, published_at=published_at,
