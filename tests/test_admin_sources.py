@@ -6,6 +6,7 @@ from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.test import TestCase
 from django.urls import reverse
 
+from articles.admin.reasons import explain, reason_html
 from articles.models import (
     Article,
     Category,
@@ -191,18 +192,91 @@ class ImportLedgerTests(TestCase):
         detail = self.client.get(reverse("admin:articles_importrun_change", args=[self.run.pk]))
         html = detail.content.decode()
         failure = ImportFileResult.objects.get(run=self.run, path__endswith="empty.md")
-        self.assertIn(failure.error, html)
         self.assertIn("file is empty", failure.error)
-        # Failures are listed before the created file.
+        # The editor reads the reason in Chinese; the recorded text stays beneath it.
+        self.assertIn("文件为空", html)
+        self.assertIn("二进制文件（含空字节），不是新闻文本", html)
+        self.assertIn(failure.error, html)
+        # Failures are listed before the created file, each linked to its own page.
         self.assertLess(html.index("empty.md"), html.index("000_ce3d7ca2cd05df07.txt"))
+        self.assertIn(reverse("admin:articles_importfileresult_change", args=[failure.pk]), html)
         results = self.client.get(
             reverse("admin:articles_importfileresult_changelist"),
             {"run__id__exact": self.run.pk, "outcome__exact": "failed"},
         )
         self.assertEqual(results.status_code, 200)
         self.assertEqual(results.context["cl"].result_count, 2)
+        self.assertIn("文件为空", row_of(results, "empty.md"))
         one = self.client.get(reverse("admin:articles_importfileresult_change", args=[failure.pk]))
+        self.assertContains(one, "文件为空")
         self.assertContains(one, "file is empty")
+
+    def test_run_page_is_a_readable_ledger_not_a_formset(self):
+        html = self.client.get(
+            reverse("admin:articles_importrun_change", args=[self.run.pk])
+        ).content.decode()
+        # The paths are listed one a line, not as the JSON list the model stores.
+        self.assertNotIn('["', html)
+        self.assertIn(f"<code>{self.run.paths[0]}</code>", html)
+        # No inline formset: no management form, no per-row "path: outcome" captions.
+        self.assertNotIn("TOTAL_FORMS", html)
+        self.assertNotIn(": 失败</p>", html)
+        self.assertIn('<table class="nr-table nr-file-results">', html)
+
+    def test_a_conflict_says_what_the_editor_must_do(self):
+        directory = temp_dir(self)
+        path = seed_copy(directory, next(SEEDS.glob("000_*.txt")))
+        import_files(path)
+        article = suning_haier()
+        article.title = "编辑改过的标题"
+        article.save()
+        path.write_text(path.read_text(encoding="utf-8").replace("苏宁易购海尔召开", "苏宁易购与海尔召开"),
+                        encoding="utf-8")
+        run = ImportRun.objects.get(pk=import_files(path).run_id)
+        self.assertEqual(run.conflicts, 1)
+        response = self.client.get(reverse("admin:articles_importrun_change", args=[run.pk]))
+        self.assertContains(response, "等编辑在稿件页决定采用哪个版本")
+
+
+class ImportReasonTests(TestCase):
+    """Reasons recorded by the real pipeline, retold in Chinese for the ledger."""
+
+    def reasons_of(self, files: dict[str, bytes]) -> dict[str, str]:
+        directory = temp_dir(self)
+        for name, data in files.items():
+            (directory / name).write_bytes(data)
+        run = ImportRun.objects.get(pk=import_files(directory).run_id)
+        return {
+            result.path.rsplit("/", 1)[-1]: result.error
+            for result in run.results.filter(outcome=ImportFileResult.Outcome.FAILED)
+        }
+
+    def test_every_failure_of_the_pipeline_reads_in_chinese(self):
+        recorded = self.reasons_of({
+            "empty.txt": b"",
+            "binary.txt": b"\x00\x01binary",
+            "bom.txt": b"\xff\xfe\x00\xd8",
+            "yaml.txt": '---\ntitle: "未闭合\ndate: [2022\n---\n<p>正文</p>\n'.encode(),
+            "open.txt": "---\ntitle: 没有结尾\n".encode(),
+            "gbk.txt": bytes(range(0x80, 0xFF)) * 3,
+        })
+        self.assertEqual(len(recorded), 6, recorded)
+        for name, error in recorded.items():
+            with self.subTest(name, error=error):
+                chinese = explain(error)
+                self.assertNotEqual(chinese, error)
+                self.assertIsNone(re.search(r"[A-Za-z]{4,}", chinese.replace("YAML", "")))
+
+    def test_details_are_carried_over(self):
+        self.assertEqual(explain("front matter is not valid YAML at line 4: found x"),
+                         "头信息第 4 行不是有效的 YAML")
+        self.assertEqual(explain("same text as article #12; kept once"),
+                         "与稿件 #12 正文相同，只保留一篇")
+        self.assertEqual(explain("file is too large (1,234 bytes; the limit is 1,000)"),
+                         "文件过大（1,234 字节，上限 1,000 字节）")
+        self.assertEqual(explain("something new"), "something new")
+        self.assertEqual(reason_html("something new"), "something new")
+        self.assertEqual(reason_html("", outcome="created"), "—")
 
 
 class TombstoneAdminTests(DeskTestCase):

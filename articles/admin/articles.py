@@ -20,6 +20,7 @@ from articles.admin.common import PublicPagesMixin, pages_changed
 from articles.admin.diff import FIELD_LABELS, review_rows
 from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
 from articles.admin.forms import ArticleAdminForm
+from articles.admin.reasons import reason_html
 from articles.ingest.review import accept_source, decode_datetime, keep_edits, pending_fields
 from articles.models import Article
 from articles.search import filter_matching, parse_query
@@ -199,7 +200,7 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
                 (
                     reverse("admin:articles_importrun_change", args=[result.run_id]),
                     str(result.run), result.get_outcome_display(), result.path,
-                    result.error or "",
+                    reason_html(result.error) if result.error else "",
                 )
                 for result in results
             ),

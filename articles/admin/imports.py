@@ -6,17 +6,17 @@ ledger would be worthless.
 
 from django.contrib import admin
 from django.db.models import Case, IntegerField, Value, When
-from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from articles.admin.changelist import FastDateHierarchyChangeList
 from articles.admin.filters import HasFailuresFilter
+from articles.admin.reasons import reason_html
 from articles.models import ImportFileResult, ImportRun, Tombstone
 
 Outcome = ImportFileResult.Outcome
-INLINE_LIMIT = 200
+RESULTS_SHOWN = 200
 
 
 class ReadOnlyMixin:
@@ -49,35 +49,15 @@ def article_link(result: ImportFileResult):
     )
 
 
-class FirstResultsFormSet(BaseInlineFormSet):
-    """Problems first, and no more rows than a page can hold: a first import has thousands."""
-
-    def get_queryset(self):
-        if not hasattr(self, "_limited"):
-            problems = Case(
-                When(outcome=Outcome.FAILED, then=Value(0)),
-                When(outcome=Outcome.CONFLICT, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-            queryset = super().get_queryset().order_by(problems, "id")
-            self._limited = queryset[:INLINE_LIMIT]
-        return self._limited
-
-
-class FileResultInline(ReadOnlyMixin, admin.TabularInline):
-    model = ImportFileResult
-    formset = FirstResultsFormSet
-    fields = ("outcome", "path", "error", "article_cell")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    verbose_name_plural = f"文件结果（失败与冲突在前，最多显示 {INLINE_LIMIT} 条）"
-
-    @admin.display(description="稿件")
-    def article_cell(self, obj):
-        return article_link(obj)
+def results_problems_first(run: ImportRun):
+    """The run's file results, failures and conflicts first; at most RESULTS_SHOWN of them."""
+    problems = Case(
+        When(outcome=Outcome.FAILED, then=Value(0)),
+        When(outcome=Outcome.CONFLICT, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return run.results.order_by(problems, "id")[:RESULTS_SHOWN]
 
 
 @admin.register(ImportRun)
@@ -91,16 +71,16 @@ class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    inlines = [FileResultInline]
     change_list_template = "admin/articles/change_list_fast_dates.html"
     fields = (
-        "started_at", "finished_at", "duration_cell", "status", "host", "pid", "paths",
+        "started_at", "finished_at", "duration_cell", "status", "host", "pid", "path_list",
         ("created", "updated", "unchanged", "skipped", "conflicts", "failed"),
-        "links",
+        "links", "file_results",
     )
     readonly_fields = (
-        "started_at", "finished_at", "duration_cell", "status", "host", "pid", "paths",
+        "started_at", "finished_at", "duration_cell", "status", "host", "pid", "path_list",
         "created", "updated", "unchanged", "skipped", "conflicts", "failed", "links",
+        "file_results",
     )
 
     def get_changelist(self, request, **kwargs):
@@ -109,6 +89,38 @@ class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="耗时")
     def duration_cell(self, obj):
         return format_duration(obj.duration)
+
+    @admin.display(description="导入路径")
+    def path_list(self, obj):
+        # One path a line: the JSON list the model stores is not for editors' eyes.
+        paths = obj.paths if isinstance(obj.paths, list) else [obj.paths]
+        return format_html_join("", "<code>{}</code><br>", ((path,) for path in paths)) or "—"
+
+    @admin.display(description=f"文件结果（失败与冲突在前，最多 {RESULTS_SHOWN} 条）")
+    def file_results(self, obj):
+        # A table, not an inline formset: the ledger is read-only, and a first import has
+        # thousands of rows that need no form machinery.
+        results = list(results_problems_first(obj))
+        if not results:
+            return "—"
+        rows = format_html_join(
+            "", '<tr class="nr-outcome-{}"><td>{}</td><td><a href="{}">{}</a></td><td>{}</td>'
+            "<td>{}</td></tr>",
+            (
+                (
+                    result.outcome, result.get_outcome_display(),
+                    reverse("admin:articles_importfileresult_change", args=[result.pk]),
+                    result.path, reason_html(result.error, outcome=result.outcome),
+                    article_link(result),
+                )
+                for result in results
+            ),
+        )
+        return format_html(
+            '<table class="nr-table nr-file-results"><thead><tr><th>结果</th><th>文件</th>'
+            "<th>原因</th><th>稿件</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="相关列表")
     def links(self, obj):
@@ -131,7 +143,7 @@ class ImportFileResultAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
-    fields = ("run", "path", "outcome", "error", "article_cell")
+    fields = ("run", "path", "outcome", "reason", "article_cell")
     readonly_fields = fields
 
     @admin.display(description="批次", ordering="run")
@@ -147,7 +159,11 @@ class ImportFileResultAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="原因")
     def error_short(self, obj):
-        return (obj.error[:120] + "…") if len(obj.error) > 120 else (obj.error or "—")
+        return reason_html(obj.error, outcome=obj.outcome, limit=120)
+
+    @admin.display(description="原因")
+    def reason(self, obj):
+        return reason_html(obj.error, outcome=obj.outcome)
 
 
 @admin.register(Tombstone)

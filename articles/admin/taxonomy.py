@@ -87,7 +87,7 @@ class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
             return exact, False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="代码", ordering="code")
+    @admin.display(description="完整代码", ordering="code")
     def symbol_cell(self, obj):
         return obj.symbol
 

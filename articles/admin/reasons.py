@@ -1,0 +1,76 @@
+"""The import ledger's reasons, in Chinese.
+
+The pipeline records its reasons in English (they also go to the logs, where operators read
+them); editors read the ledger in Chinese. Each known reason is matched by pattern and retold;
+the recorded text, technical detail included, stays beneath it in small type. A reason this
+table does not know is shown as recorded.
+"""
+
+import re
+
+from django.utils.html import format_html
+
+REASONS = [
+    (r"file is empty", "文件为空"),
+    (r"not valid (?P<encoding>\S+) text despite its byte-order mark",
+     "文件开头有 {encoding} 字节序标记，内容却不是有效的 {encoding} 文本"),
+    (r"binary file \(contains NUL bytes\), not a news text", "二进制文件（含空字节），不是新闻文本"),
+    (r"undecodable text: neither UTF-8 nor GB18030 \(bad byte at offset (?P<offset>\d+)\)",
+     "无法识别编码：既不是 UTF-8 也不是 GB18030（第 {offset} 字节出错）"),
+    (r"undecodable text: not UTF-8, and not plausible GB18030/GBK either",
+     "无法识别编码：不是 UTF-8，按 GB18030/GBK 解码也不像中文"),
+    (r"front matter is not closed by '---' \(truncated file\?\)",
+     "头信息缺少结尾的“---”（文件可能不完整）"),
+    (r"front matter is not valid YAML at line (?P<line>\d+): (?P<detail>.*)",
+     "头信息第 {line} 行不是有效的 YAML"),
+    (r"front matter is not valid YAML: (?P<detail>.*)", "头信息不是有效的 YAML"),
+    (r"front matter is not a mapping of fields", "头信息不是“字段: 值”的格式"),
+    (r"no story text found \(only the host site's footer\?\)", "没有正文（可能只有网站页脚）"),
+    (r"bare HTML without front matter is not a known news format",
+     "没有头信息的 HTML，不是已知的新闻格式"),
+    (r"no title and no story text", "既没有标题也没有正文"),
+    (r"file is too large \((?P<size>[\d,]+) bytes; the limit is (?P<limit>[\d,]+)\)",
+     "文件过大（{size} 字节，上限 {limit} 字节）"),
+    (r"file not found \(a broken symlink, or removed while importing\)",
+     "找不到文件（符号链接失效，或导入时被删除）"),
+    (r"permission denied reading the file", "没有读取该文件的权限"),
+    (r"is a directory, not a file", "这是目录，不是文件"),
+    (r"cannot read the file: (?P<detail>.*)", "无法读取文件"),
+    (r"broken symlink \(target missing\)", "符号链接失效（目标不存在）"),
+    (r"no such file or directory", "文件或目录不存在"),
+    (r"cannot list directory: (?P<detail>.*)", "无法列出目录"),
+    (r"unexpected parser error: (?P<detail>.*)", "解析程序意外出错，请转告技术人员"),
+    (r"database rejected the article(?:: (?P<detail>.*))?", "数据库拒绝写入"),
+    (r"same text as article #(?P<pk>\d+); kept once", "与稿件 #{pk} 正文相同，只保留一篇"),
+    (r"deleted by an editor; not re-imported", "编辑已删除此稿，不再导入"),
+    (r"rejected by an editor; not updated", "编辑已拒绝此稿，不再更新"),
+    (r"an older copy of a newer file", "这是一个较新文件的旧副本，未采用"),
+]
+COMPILED = [(re.compile(pattern, re.S), text) for pattern, text in REASONS]
+
+
+def explain(error: str) -> str:
+    """Return the Chinese wording of a recorded import reason (the reason itself if unknown)."""
+    error = (error or "").strip()
+    for pattern, text in COMPILED:
+        match = pattern.fullmatch(error)
+        if match:
+            return text.format(**match.groupdict())
+    return error
+
+
+CONFLICT = "来源文件改了编辑改过的字段，等编辑在稿件页决定采用哪个版本"
+
+
+def reason_html(error: str, *, outcome: str = "", limit: int | None = None):
+    """The Chinese reason, with the recorded text beneath it in small type; "—" when none."""
+    error = (error or "").strip()
+    if not error:
+        return CONFLICT if outcome == "conflict" else "—"
+    chinese = explain(error)
+    if limit and len(chinese) > limit:
+        chinese = chinese[:limit] + "…"
+    if chinese == error:
+        return chinese
+    recorded = error if not limit or len(error) <= limit else error[:limit] + "…"
+    return format_html('{}<br><small class="nr-recorded" lang="en">{}</small>', chinese, recorded)
