@@ -62,6 +62,7 @@ urlpatterns = [
     path("sitemap-<section>.xml", cached(sitemap_views.sitemap), {"sitemaps": SITEMAPS},
          name="sitemap_section"),
     path("robots.txt", cached(views.robots_txt), name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # The Jekyll site's story addresses: /<category>/<yyyy>/<mm>/<dd>/<id>.html
     path("<str:category>/<yyyy:year>/<mm:month>/<mm:day>/<str:ident>.html",
          views.legacy_article, name="legacy"),

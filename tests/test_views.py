@@ -215,5 +215,16 @@ class RobotsAndErrorPagesTests(FreshCacheMixin, TestCase):
         self.assertEqual(response.status_code, 500)
         self.assertIn("服务器出错了", response.content.decode())
 
+    def test_favicon_is_served_at_the_root_and_linked_from_every_page(self):
+        response = self.client.get("/favicon.ico")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/vnd.microsoft.icon")
+        self.assertEqual(response.content[:4], b"\x00\x00\x01\x00")  # an icon resource
+        self.assertIn("max-age=604800", response["Cache-Control"])
+        page = self.client.get("/no/such/page/")
+        self.assertContains(page, '<link rel="icon" href="/static/favicon.ico"', status_code=404)
+        self.assertContains(page, '<link rel="apple-touch-icon" href="/static/apple-touch-icon.png">',
+                            status_code=404)
+
     def test_feed_xml_of_the_old_site_moves_to_the_feed(self):
         self.assertRedirects(self.client.get("/feed.xml"), "/feed/", status_code=301)

@@ -2,7 +2,7 @@
 
 from articles.views.detail import ArticleDetailView
 from articles.views.home import HomeView
-from articles.views.legacy import legacy_article, robots_txt
+from articles.views.legacy import favicon, legacy_article, robots_txt
 from articles.views.lists import (
     ArchiveIndexView,
     ArchiveView,
@@ -23,6 +23,7 @@ __all__ = [
     "SourceView",
     "StockView",
     "TagView",
+    "favicon",
     "legacy_article",
     "robots_txt",
 ]

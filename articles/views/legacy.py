@@ -1,7 +1,11 @@
-"""Old addresses that must keep working, and robots.txt."""
+"""Old addresses that must keep working, and the files clients ask for at the site's root."""
 
+from functools import cache
+
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from articles.models import Article
@@ -38,3 +42,18 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@cache
+def _favicon() -> bytes:
+    path = finders.find("favicon.ico")
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico: browsers and feed readers ask for it whatever the page's <link rel=icon>."""
+    response = HttpResponse(_favicon(), content_type="image/vnd.microsoft.icon")
+    patch_cache_control(response, public=True, max_age=7 * 24 * 3600)
+    return response
