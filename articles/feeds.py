@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import Article, ArticleTag, Category, Source
+from articles.search import plain_text
 from articles.views.lists import stock_for_symbol
 
 # Characters XML 1.0 forbids; Django's feed writer refuses them with an exception (a 500).
@@ -17,6 +18,18 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 
 def xml_safe(text) -> str:
     return _NOT_XML.sub("", str(text or ""))
+
+
+def standfirst(article: Article) -> str:
+    """Return the summary to print above the body, or "" when it is the body's own opening.
+
+    Imported summaries are mostly the first paragraph cut short ("…"): printed above the
+    full text, feed readers show the same sentences twice.
+    """
+    lead = (article.summary or "").rstrip("…. ").strip()
+    if not lead or lead in plain_text(article.body):
+        return ""
+    return article.summary
 
 
 class LatestFeed(Feed):
@@ -51,7 +64,8 @@ class LatestFeed(Feed):
         return xml_safe(item.title)
 
     def item_description(self, item):
-        return xml_safe(render_to_string(self.item_template, {"article": item}))
+        context = {"article": item, "standfirst": standfirst(item)}
+        return xml_safe(render_to_string(self.item_template, context))
 
     def item_link(self, item):
         return item.get_absolute_url()

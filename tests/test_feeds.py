@@ -64,8 +64,20 @@ class FeedTests(FreshCacheMixin, TestCase):
         self.assertEqual(summary.get("type"), "html")
         self.assertIn("<p>2月17日，苏宁易购与海尔召开", summary.text)
         self.assertIn("来源：中国经济网", summary.text)
+        # Its summary is the first paragraph cut short: not printed twice.
+        self.assertEqual(summary.text.count("2月17日，苏宁易购与海尔召开"), 1)
+        self.assertNotIn("<strong>2月17日", summary.text)
         categories = {c.get("term") for c in entry.findall(f"{ATOM}category")}
         self.assertIn(self.haier.category.name, categories)
+
+    def test_a_summary_of_its_own_stands_above_the_body(self):
+        story = Article.objects.create(
+            title="独立摘要稿件", summary="编辑撰写的导语。", body="<p>正文第一段。</p>",
+            status="published", published_at=self.haier.published_at, source=self.haier.source,
+        )
+        root = parse(self.client.get(f"{self.haier.source.get_absolute_url()}feed/"))
+        entry = next(e for e in entries(root) if e.findtext(f"{ATOM}title") == story.title)
+        self.assertIn("<p><strong>编辑撰写的导语。</strong></p>", entry.findtext(f"{ATOM}summary"))
 
     def test_every_feed_is_valid_and_hides_unpublished_stories(self):
         for kind, url in self.feed_urls().items():

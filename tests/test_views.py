@@ -118,7 +118,30 @@ class ArticlePageTests(FreshCacheMixin, TestCase):
         self.assertEqual(data["headline"], self.haier.title)
         self.assertEqual(data["mainEntityOfPage"], canonical)
         self.assertEqual(data["author"]["name"], "中国经济网")
-        self.assertTrue(data["datePublished"].startswith("2022-02-21T01:33:01"))
+        # Beijing time, as the page prints it; never before the story was published.
+        self.assertEqual(data["datePublished"], "2022-02-21T09:33:01+08:00")
+        self.assertGreaterEqual(data["dateModified"], data["datePublished"])
+
+    def test_a_day_without_a_time_is_printed_without_midnight(self):
+        """Seed 001 gives a day only: the page must not claim it appeared at 00:00."""
+        story = Article.objects.get(title="2022京东家电合作伙伴大会在京召开")
+        response = self.client.get(story.get_absolute_url())
+        self.assertContains(response, '<time datetime="2022-09-21T00:00:00+08:00">2022年9月21日</time>',
+                            html=False)
+        self.assertNotContains(response, "00:00</time>")
+        home = self.client.get("/")
+        self.assertNotContains(home, "2022年9月21日 00:00")
+
+    def test_captions_of_pictures_the_source_did_not_carry_are_left_out(self):
+        story = Article.objects.get(title="2022京东家电合作伙伴大会在京召开")
+        self.assertIn('<p class="caption">京东集团副总裁、家电事业部总裁谢帆分享', story.body)
+        response = self.client.get(story.get_absolute_url())
+        self.assertNotContains(response, "谢帆分享2022京东家电战略内容")
+        self.assertNotContains(response, 'class="caption"')
+        self.assertContains(response, "谢帆介绍了2022年京东家电的战略升级")  # the text around stays
+        shop = Article.objects.get(title="京东家电专卖店召开2022星火计划合作伙伴大会")
+        self.assertContains(self.client.get(shop.get_absolute_url()),
+                            '<p class="note">(注：文内图片为京东授权中国网使用)</p>', html=False)
 
     def test_json_ld_cannot_close_its_script_element(self):
         story = Article.objects.create(
