@@ -274,6 +274,9 @@ class EditFormTests(SeededDeskMixin, TestCase):
         html = self.client.get(change_url(article)).content.decode()
         self.assertIn("此字段由导入程序推断", html)
         self.assertIn("标题（待核对）", html)
+        # A plain-text dump has no external id: the empty value reads "—" like the desk's own.
+        self.assertIn('<div class="readonly">—</div>', html)
+        self.assertNotIn('<div class="readonly">-</div>', html)
 
         response = self.client.post(change_url(article), {
             "title": "京东家电2022合作伙伴大会召开",

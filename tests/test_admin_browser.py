@@ -21,6 +21,20 @@ INFERRED_TITLE = "2022京东家电合作伙伴大会在京召开"
 FIXED_TITLE = "京东家电召开2022合作伙伴大会 187个核心品牌两位数增长"
 
 
+def watch_console(page) -> list[str]:
+    """Collect console errors (CSP violations, failed loads) other than a missing favicon,
+    which belongs to the public site's templates, not to the admin."""
+    problems: list[str] = []
+
+    def note(message):
+        where = message.location.get("url", "")
+        if message.type == "error" and not where.endswith("/favicon.ico"):
+            problems.append(f"{message.text} ({where})")
+
+    page.on("console", note)
+    return problems
+
+
 class EditorWorkflowBrowserTests(BrowserTestCase):
     def setUp(self):
         restore_default_categories()
@@ -28,24 +42,11 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
         make_editor()
         self.article = Article.objects.get(source_file=str(JD_TEXT_SEED))
 
-    def watch_console(self, page) -> list[str]:
-        """Collect console errors (CSP violations, failed loads) other than a missing favicon,
-        which belongs to the public site's templates, not to the admin."""
-        problems: list[str] = []
-
-        def note(message):
-            where = message.location.get("url", "")
-            if message.type == "error" and not where.endswith("/favicon.ico"):
-                problems.append(f"{message.text} ({where})")
-
-        page.on("console", note)
-        return problems
-
     def test_editor_fixes_inferred_title_publishes_and_finds_it_on_the_site(self):
         self.assertEqual(self.article.title, INFERRED_TITLE)
         self.assertEqual(self.article.inferred_fields, ["published_at", "title"])
         page = self.page()
-        console = self.watch_console(page)
+        console = watch_console(page)
 
         # Anonymous: the admin asks for a login, in Chinese.
         page.goto(f"{self.live_server_url}/admin/articles/article/")
@@ -95,6 +96,8 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
         self.assertIn("001_11bd8c5703fc5a39.txt", provenance)
         self.assertIn("标题（待核对）", provenance)
         self.assertIn("text", provenance)
+        # Dates are entered in Beijing time, with no "you are 8 hours behind the server" note.
+        self.assertEqual(page.locator(".timezonewarning").count(), 0)
         self.screenshot(page, "admin_edit_form")
 
         # Fix the title, look at the draft on the public template, then publish.
@@ -185,3 +188,46 @@ class SourceReviewBrowserTests(BrowserTestCase):
         self.assertEqual(self.article.title, "苏宁易购与海尔召开2022年战略对接暨春季启动会")
         self.assertFalse(self.article.needs_review)
         self.assertEqual(page.js_errors, [])
+
+
+class ImportLedgerBrowserTests(BrowserTestCase):
+    """Cron brought in a broken file: from the desk's start page the editor finds the run and
+    reads, in Chinese, why the file failed."""
+
+    def setUp(self):
+        restore_default_categories()
+        directory = temp_dir(self)
+        seed_copy(directory, next(SEEDS.glob("000_*.txt")))
+        (directory / "broken.txt").write_text(
+            '---\ntitle: "未闭合的标题\ndate: [2022\n---\n<p>正文</p>\n', encoding="utf-8"
+        )
+        import_files(directory)
+        make_editor()
+
+    def test_editor_finds_why_a_file_failed(self):
+        page = self.page()
+        console = watch_console(page)
+        page.goto(f"{self.live_server_url}/admin/login/?next=/admin/")
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", EDITOR_PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r".*/admin/$"))
+        page.click("#desk-queues a:has-text('有失败文件的导入')")
+        page.wait_for_load_state()
+        self.assertEqual(page.locator("#result_list tbody tr").count(), 1)
+        self.assertIn("有失败", page.inner_text("#result_list"))
+        page.click("#result_list tbody tr th a")
+        table = page.locator("table.nr-file-results")
+        table.wait_for()
+        first = table.locator("tbody tr").first
+        self.assertIn("失败", first.inner_text())
+        self.assertIn("头信息第 4 行不是有效的 YAML", first.inner_text())
+        self.screenshot(page, "admin_import_run")
+
+        first.locator("a").first.click()
+        page.wait_for_load_state()
+        self.assertIn("broken.txt", page.inner_text("#content"))
+        self.assertIn("头信息第 4 行不是有效的 YAML", page.inner_text("#content"))
+        self.screenshot(page, "admin_failed_file")
+        self.assertEqual(page.js_errors, [])
+        self.assertEqual(console, [])

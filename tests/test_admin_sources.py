@@ -210,6 +210,9 @@ class ImportLedgerTests(TestCase):
         one = self.client.get(reverse("admin:articles_importfileresult_change", args=[failure.pk]))
         self.assertContains(one, "文件为空")
         self.assertContains(one, "file is empty")
+        # Every label is Chinese: the run's foreign key has no Chinese verbose name of its own.
+        self.assertNotContains(one, "Run:")
+        self.assertContains(one, "批次:")
 
     def test_run_page_is_a_readable_ledger_not_a_formset(self):
         html = self.client.get(

@@ -13,3 +13,4 @@ admin.site.site_header = f"{settings.NEWSROOM_SITE_NAME} · 编辑部"
 admin.site.site_title = f"{settings.NEWSROOM_SITE_NAME}编辑部"
 admin.site.index_title = "编辑工作台"
 admin.site.site_url = "/"
+admin.site.empty_value_display = "—"  # the desk's own columns use the em dash too

@@ -143,7 +143,8 @@ class ImportFileResultAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
-    fields = ("run", "path", "outcome", "reason", "article_cell")
+    # run_cell, not the run field: the model's foreign key has no Chinese label.
+    fields = ("run_cell", "path", "outcome", "reason", "article_cell")
     readonly_fields = fields
 
     @admin.display(description="批次", ordering="run")
