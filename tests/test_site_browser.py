@@ -104,3 +104,14 @@ class ReaderWalkTests(BrowserTestCase):
         page.goto(self.live_server_url + "/search/?q=" + "很长的搜索词" * 30)
         self.assertIn("搜索词太长了", page.locator(".notice").inner_text())
         self.check(page, "site-search-too-long-phone", phone=True)
+
+    def test_the_current_section_scrolls_into_view_on_a_phone(self):
+        """The archive's tab sits past a phone's right edge: site.js brings it into view."""
+        page = self.open(PHONE)
+        page.goto(self.live_server_url + "/archive/")
+        box = page.locator(".sections a[aria-current=page]").bounding_box()
+        bar = page.locator(".sections ul").bounding_box()
+        self.assertLessEqual(box["x"] + box["width"], bar["x"] + bar["width"] * 0.85)  # the fade
+        self.assertGreaterEqual(box["x"], 0)
+        self.check(page, "site-archive-phone", phone=True)
+        self.assertEqual(page.goto(self.live_server_url + "/favicon.ico").status, 200)

@@ -1,6 +1,6 @@
 """Lists per source, category, tag and stock, and the date archives."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.test import TestCase, override_settings
@@ -143,11 +143,25 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         for url in ("/archive/2022/02/30/", "/archive/2022/13/", "/archive/0999/", "/archive/2022/00/"):
             self.assertEqual(self.client.get(url).status_code, 404, url)
 
-    def test_archive_index_lists_years_since_the_oldest_story(self):
+    def test_archive_index_lists_the_months_from_the_oldest_story_to_the_newest(self):
         response = self.client.get("/archive/")
         self.assertContains(response, 'href="/archive/2021/"')
         self.assertContains(response, 'href="/archive/2021/12/"')
+        self.assertNotContains(response, 'href="/archive/2021/11/"')  # before the first story
         self.assertNotContains(response, 'href="/archive/2020/"')
+        newest = timezone.localtime(Article.objects.published().first().published_at)
+        self.assertContains(response, f'href="/archive/{newest:%Y/%m}/"')
+        after = date(newest.year + newest.month // 12, newest.month % 12 + 1, 1)
+        self.assertNotContains(response, f'href="/archive/{after:%Y/%m}/"')
+        # The scheduled story does not stretch the archive to months nobody can read.
+        future = timezone.localtime(self.hidden["future"].published_at)
+        if (future.year, future.month) != (newest.year, newest.month):
+            self.assertNotContains(response, f'href="/archive/{future:%Y/%m}/"')
+
+    def test_archive_index_without_stories(self):
+        Article.objects.all().delete()
+        response = self.client.get("/archive/")
+        self.assertContains(response, "还没有发布的新闻")
 
     def test_archive_query_counts(self):
         with self.assertNumQueries(2):  # the page, the section links
@@ -155,5 +169,5 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         add_stories(30, source=Source.objects.first(), category=Category.objects.first())
         with self.assertNumQueries(2):
             self.client.get(f"/archive/{timezone.localdate():%Y/%m}/")
-        with self.assertNumQueries(2):
+        with self.assertNumQueries(3):  # the oldest story, the newest, the section links
             self.client.get("/archive/")

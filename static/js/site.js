@@ -29,6 +29,17 @@
     }
   });
 
+  // On a phone the section bar scrolls sideways: bring the current section into view
+  // (the archive's tab sits past the right edge, only its underline showing under the fade).
+  var current = document.querySelector(".sections a[aria-current=page]");
+  if (current) {
+    var bar = current.closest("ul");
+    // The bar fades out over its last 15% (site.css): stop before that.
+    var overshoot = current.getBoundingClientRect().right
+      - (bar.getBoundingClientRect().left + bar.clientWidth * 0.85);
+    if (overshoot > 0) bar.scrollLeft += overshoot + 8;
+  }
+
   // An empty search is not worth a round trip.
   document.querySelectorAll("form[role=search]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
