@@ -58,7 +58,13 @@ class SubjectListTests(FreshCacheMixin, TestCase):
                 self.assertContains(response, f'href="{url}feed/"')
 
     def test_stock_page_heading_and_lower_case_symbol(self):
-        self.assertContains(self.client.get("/stocks/SZ002024/"), "SZ002024")
+        page = self.client.get("/stocks/SZ002024/")
+        self.assertContains(page, '<h1 class="page-title">SZ002024</h1>', html=False)
+        self.assertContains(page, '<p class="page-intro">深交所 002024相关的最新财经新闻。</p>', html=False)
+        named = self.client.get("/stocks/SH600160/")
+        self.assertContains(named, "巨化股份（SH600160）")
+        self.assertContains(named, '<meta name="description" content="巨化股份（上交所 600160）相关的最新财经新闻。">',
+                            html=False)
         self.assertRedirects(self.client.get("/stocks/sz002024/"), "/stocks/SZ002024/",
                              status_code=301)
         self.assertEqual(self.client.get("/stocks/XX123/").status_code, 404)

@@ -96,6 +96,12 @@ class StockView(SubjectListView):
         stock = self.subject
         return f"{stock.name}（{stock.symbol}）" if stock.name else stock.symbol
 
+    def description(self) -> str:
+        stock = self.subject
+        listing = f"{stock.get_market_display()} {stock.code}"
+        who = f"{stock.name}（{listing}）" if stock.name else listing
+        return f"{who}相关的最新财经新闻。"
+
 
 def day_bounds(year: int, month: int | None = None, day: int | None = None):
     """Return the [start, end) instants of a year, month or day in the site's time zone."""
