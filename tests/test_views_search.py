@@ -99,6 +99,29 @@ class SearchPageTests(FreshCacheMixin, TestCase):
         late = self.search("海尔", page=5)
         self.assertContains(late, "没有更多结果了")
 
+    def test_full_width_letters_and_digits_search_as_half_width(self):
+        response = self.search("ＨＦＯ－１２３４ｙｆ")
+        self.assertEqual(response.context["query"].text, "HFO-1234yf")
+        titles = [a.title for a in response.context["results"].articles]
+        self.assertIn("国内首次！蔚来汽车启用这款“绿色”制冷液 哪些A股公司早有布局？", titles)
+
+    def test_a_stock_code_links_to_the_stock_page(self):
+        for q in ("002024", "sz002024", "SZ002024 海尔"):
+            with self.subTest(q=q):
+                response = self.search(q)
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, 'class="chip chip-stock" href="/stocks/SZ002024/"',
+                                    html=False)
+        self.assertContains(self.search("002024"), "这只股票的全部新闻请看上面的股票页面")
+        self.assertNotContains(self.search("002024"), "检查是否有错别字")
+        self.assertNotContains(self.search("海尔"), "stock-hits")
+        self.assertNotContains(self.search("999999"), "stock-hits")
+        with CaptureQueriesContext(connection) as plain:
+            self.search("苏宁")
+        with CaptureQueriesContext(connection) as code:
+            self.search("苏宁 002024")
+        self.assertLessEqual(len(code), len(plain) + 2)  # the stocks, maybe a phrase check
+
     def test_query_count_is_bounded(self):
         # SQLite: one ranked query over the FTS5 index, the stories shown, the section links.
         # PostgreSQL: title hits, the planner's estimate of the other matches, those
