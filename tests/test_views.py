@@ -41,6 +41,12 @@ class HomeTests(FreshCacheMixin, TestCase):
         block_source, block_stories = response.context["source_blocks"][0]
         self.assertEqual((block_source, block_stories[0]), (source, newest))
         self.assertLessEqual(len(block_stories), 5)
+        # Every publisher with a published story has its block, the busiest wire included
+        # although its stories are older than eight other publishers' newest.
+        publishing = Source.objects.filter(articles__status="published").distinct()
+        shown = [s for s, _ in response.context["source_blocks"]]
+        self.assertCountEqual(shown, publishing)
+        self.assertIn(Source.objects.get(name="东财滚动新闻"), shown)
         self.assertContains(response, '<link rel="canonical" href="http://testserver/">', html=False)
         self.assertContains(response, 'property="og:title"')
 
@@ -50,12 +56,13 @@ class HomeTests(FreshCacheMixin, TestCase):
             self.assertNotContains(response, marker)
 
     def test_home_query_count_does_not_grow_with_the_archive(self):
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(6):
             self.client.get("/")
         source, category = Source.objects.first(), Category.objects.first()
         stocks = list(Stock.objects.all()[:5])
         add_stories(40, source=source, category=category, tags=["甲", "乙", "丙"], stocks=stocks)
-        with self.assertNumQueries(5):
+        Source.objects.bulk_create(Source(name=f"新媒体{i}", slug=f"xin-{i}") for i in range(40))
+        with self.assertNumQueries(6):
             response = self.client.get("/")
         self.assertContains(response, "批量稿件0")
 

@@ -3,19 +3,20 @@
 from django.conf import settings
 from django.views.generic import TemplateView
 
-from articles.models import Article
+from articles.models import Article, Source
 from articles.views.base import PageMeta, PublicPageMixin
 
 LATEST = 60  # stories read to fill the top list and to pick the active sources
 SECONDARY = 3  # stories with their summaries under the lead
 TOP = 16  # the lead, the secondary stories and the headline list beside them
-BLOCKS = 8  # at most this many source blocks and category blocks
+BLOCKS = 8  # at most this many category blocks
+SOURCE_BLOCKS = 30  # the old front page had a block for every publisher; a bound all the same
 PER_BLOCK = 5  # the old front page showed five stories per publisher
 
 
 class HomeView(PublicPageMixin, TemplateView):
-    """Five queries whatever the size of the archive: categories, latest, two block id
-    lists (UNION ALL of small index scans), and the block stories."""
+    """Six queries whatever the size of the archive: categories, latest, sources, two block
+    id lists (UNION ALL of small index scans), and the block stories."""
 
     template_name = "articles/home.html"
 
@@ -29,11 +30,17 @@ class HomeView(PublicPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         published = Article.objects.published()
         latest = list(published.for_listing()[:LATEST])
+        # Every publisher, as on the old front page (the busiest wire must not be left out
+        # because eight others published last): those in the latest stories first.
         sources = []
         for story in latest:
             if story.source and story.source not in sources:
                 sources.append(story.source)
-        sources = sources[:BLOCKS]
+        sources = sources[:SOURCE_BLOCKS]
+        if len(sources) < SOURCE_BLOCKS:
+            sources += Source.objects.exclude(pk__in=[s.pk for s in sources]).order_by("name")[
+                : SOURCE_BLOCKS - len(sources)
+            ]
         categories = context["nav_categories"][:BLOCKS]
         ids = published.latest_ids_per(
             "source_id", [s.pk for s in sources], count=PER_BLOCK
@@ -44,7 +51,9 @@ class HomeView(PublicPageMixin, TemplateView):
             lead=latest[0] if latest else None,
             secondary=latest[1 : 1 + SECONDARY],
             top=latest[1 + SECONDARY : TOP],
-            source_blocks=_blocks(sources, newest_first, "source_id"),
+            # Publishers by their newest story, as readers scan a front page.
+            source_blocks=sorted(_blocks(sources, newest_first, "source_id"),
+                                 key=lambda block: block[1][0].published_at, reverse=True),
             category_blocks=_blocks(categories, newest_first, "category_id"),
         )
         return context
