@@ -243,7 +243,9 @@ class RobotsAndErrorPagesTests(FreshCacheMixin, TestCase):
         with self.assertNumQueries(0):
             response = server_error(request)
         self.assertEqual(response.status_code, 500)
-        self.assertIn("服务器出错了", response.content.decode())
+        html = response.content.decode()
+        self.assertIn("服务器出错了", html)
+        self.assertIn('<span class="brand-name">财经新闻台</span>', html)  # the site's own name
 
     def test_favicon_is_served_at_the_root_and_linked_from_every_page(self):
         response = self.client.get("/favicon.ico")
