@@ -3,14 +3,14 @@
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
-
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _HAN_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
 
 
 def ascii_slug(text: str, *, fallback: str = "item", max_length: int = 100) -> str:
     """Return an ASCII slug for `text`: Chinese runs as joined pinyin (中国经济网 -> zhongguojingjiwang)."""
+    from pypinyin import lazy_pinyin  # here, not at the top: its dictionary takes 0.3 s to load
+
     text = unicodedata.normalize("NFKC", text or "")
     parts = []
     for i, chunk in enumerate(_HAN_RUNS.split(text)):
