@@ -27,7 +27,12 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 VERSION_KEY = "newsroom:pages:version"
+# {"version": id, "due": epoch seconds of the next scheduled story under that version, or 0}
+DUE_KEY = f"{VERSION_KEY}:due"
 _NO_SCHEDULE = 0.0
+# Set on the request by PageCacheMiddleware after a miss, so the view's wrapper need not ask
+# Redis again: (version, page key).
+_MISSED = "_newsroom_page_cache_missed"
 
 
 def bump_cache_version() -> None:
@@ -37,16 +42,20 @@ def bump_cache_version() -> None:
 
 def current_version() -> dict:
     """Return the version record: {"id", "at" (epoch seconds of the last change), "due"}."""
-    record = cache.get(VERSION_KEY)
+    found = cache.get_many([VERSION_KEY, DUE_KEY])
+    return _version(found.get(VERSION_KEY), found.get(DUE_KEY))
+
+
+def _version(record: dict | None, due_record: dict | None) -> dict:
     if record is None:
         bump_cache_version()
         record = cache.get(VERSION_KEY) or {"id": "0", "at": time.time()}
-    due_key = f"{VERSION_KEY}:due:{record['id']}"
-    due = cache.get(due_key)
-    if due is None:
+    if due_record is not None and due_record.get("version") == record["id"]:
+        due = due_record["due"]
+    else:
         due = _next_scheduled()
-        cache.set(due_key, due, timeout=None if due == _NO_SCHEDULE else max(1, due - time.time()))
-    elif due != _NO_SCHEDULE and due <= time.time():
+        cache.set(DUE_KEY, {"version": record["id"], "due": due}, timeout=None)
+    if due != _NO_SCHEDULE and due <= time.time():
         # A scheduled story is now public: it changes pages as an edit would.
         bump_cache_version()
         return current_version()
@@ -69,10 +78,27 @@ def last_modified(version: dict) -> str:
     return http_date(version["at"])
 
 
-def _page_key(request, version: dict) -> str:
+def _page_key(request) -> str:
     location = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    digest = hashlib.sha256(location.encode()).hexdigest()
-    return f"newsroom:page:{version['id']}:{digest}"
+    return f"newsroom:page:{hashlib.sha256(location.encode()).hexdigest()}"
+
+
+def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
+    """One round trip to the cache: the version, the next due time and the page together.
+
+    A page is stored under its address alone and carries the version it was rendered under,
+    so a page of an older version is a miss (and is overwritten by the next render).
+    """
+    key = _page_key(request)
+    found = cache.get_many([VERSION_KEY, DUE_KEY, key])
+    version = _version(found.get(VERSION_KEY), found.get(DUE_KEY))
+    stored = found.get(key)
+    if stored is None or stored.get("version") != version["id"]:
+        return version, key, None
+    response = HttpResponse(stored["content"], content_type=stored["type"])
+    for name, value in stored["headers"]:
+        response[name] = value
+    return version, key, response
 
 
 def _cacheable_request(request) -> bool:
@@ -94,6 +120,29 @@ def _cacheable_response(response) -> bool:
     )
 
 
+class PageCacheMiddleware:
+    """Answer anonymous readers from the page cache before sessions, CSRF, authentication,
+    messages and login throttling run: none of them has anything to add to a public page.
+
+    It sits below the middleware that decorates every response (security headers, CSP,
+    X-Frame-Options, conditional GET), so cached pages get those as fresh ones do. Pages are
+    stored by the views' `cache_public_page` wrapper, which alone knows what may be cached.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # The desk and the probes are never cached pages: no cache round trip for them.
+        self.skip = (f"/{settings.ADMIN_URL}", "/healthz")
+
+    def __call__(self, request):
+        if _cacheable_request(request) and not request.path_info.startswith(self.skip):
+            version, key, response = _lookup(request)
+            if response is not None:
+                return response
+            setattr(request, _MISSED, (version, key))
+        return self.get_response(request)
+
+
 def cache_public_page(view):
     """Serve `view` from the page cache to anonymous readers; add Last-Modified."""
 
@@ -101,14 +150,13 @@ def cache_public_page(view):
     def wrapper(request, *args, **kwargs):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
-        version = current_version()
-        key = _page_key(request, version)
-        stored = cache.get(key)
-        if stored is not None:
-            response = HttpResponse(stored["content"], content_type=stored["type"])
-            for name, value in stored["headers"]:
-                response[name] = value
-            return response
+        missed = getattr(request, _MISSED, None)
+        if missed is None:  # no middleware in front (or a different request path)
+            version, key, stored = _lookup(request)
+            if stored is not None:
+                return stored
+        else:
+            version, key = missed
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
@@ -122,7 +170,8 @@ def cache_public_page(view):
                    if response.has_header(name)]
         cache.set(
             key,
-            {"content": response.content, "type": response["Content-Type"], "headers": headers},
+            {"version": version["id"], "content": response.content,
+             "type": response["Content-Type"], "headers": headers},
             timeout,
         )
         return response

@@ -35,6 +35,18 @@ class PageCacheTests(FreshCacheMixin, TestCase):
                 self.assertEqual(second["Content-Type"], first["Content-Type"])
                 self.assertIn("Last-Modified", second)
 
+    def test_cached_pages_get_the_same_protective_headers(self):
+        # Hits are answered below the header middleware but above sessions and CSRF.
+        url = self.story.get_absolute_url()
+        first = self.client.get(url)
+        second = self.client.get(url)
+        for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                       "ETag", "Last-Modified"):
+            with self.subTest(header):
+                self.assertTrue(first.get(header))
+                self.assertEqual(second.get(header), first.get(header))
+        self.assertNotIn("Set-Cookie", second)
+
     def test_edits_show_at_once(self):
         url = self.story.get_absolute_url()
         self.assertContains(self.client.get("/"), "缓存测试原标题")
