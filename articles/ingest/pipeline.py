@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, reset_queries, transaction
 from django.utils import timezone
 
+from articles.ingest import bulk
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import ParseError, parse_bytes
 from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, store
@@ -302,7 +303,8 @@ def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> Non
             if dry_run:
                 raise _DryRunRollback
             _save_seen(seen_rows)
-            ImportFileResult.objects.bulk_create(
+            bulk.insert(
+                ImportFileResult,
                 [
                     ImportFileResult(run=run, path=r.path[:1000], outcome=r.outcome,
                                      error=r.error, article_id=r.article_id)
@@ -371,7 +373,7 @@ def _seen_row(path, content_hash, article_id, known) -> ImportedFile:
 def _save_seen(rows: list[ImportedFile]) -> None:
     new = [r for r in rows if r.pk is None]
     old = [r for r in rows if r.pk is not None]
-    ImportedFile.objects.bulk_create(new)
+    bulk.insert(ImportedFile, new)
     ImportedFile.objects.bulk_update(
         old,
         ["size", "mtime_ns", "content_hash", "article", "seen_at"],

@@ -4,11 +4,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import connection
-from django.db.models import Q, TextField, Value
+from django.db.models import Q
 from django.utils import timezone
 
 from articles.categorize import assign_category
+from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
 from articles.models import (
     Article,
@@ -278,37 +278,16 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
     for article in articles:
         if not article.slug:
             article.slug = ascii_slug(article.external_id or article.title, fallback="article")[:120]
-    _bulk_insert(articles)
+    bulk.insert(Article, articles, with_ids=True)
     stock_links, tag_links = [], []
     for article, (_, parsed) in zip(articles, items, strict=True):
         stock_links += [Article.stocks.through(article_id=article.pk, stock_id=s.pk)
                         for s in lookups.stock_rows(parsed.stocks)]
         tag_links += [TaggedArticle(content_object_id=article.pk, tag_id=t.pk)
                       for t in lookups.tag_rows(parsed.tags)]
-    Article.stocks.through.objects.bulk_create(stock_links)
-    TaggedArticle.objects.bulk_create(tag_links)
+    bulk.insert(Article.stocks.through, stock_links)
+    bulk.insert(TaggedArticle, tag_links)
     return articles
-
-
-def _bulk_insert(articles: list[Article]) -> None:
-    """bulk_create(), minus Django 5.2's UNNEST form on PostgreSQL for these rows.
-
-    UNNEST sends each column as one array parameter, and psycopg's client-side array
-    literal escapes every quote in every body with a regex callback: most of a PostgreSQL
-    import's time went there. A value that is an expression makes Django fall back to the
-    plain multi-row VALUES form (same single statement, same RETURNING ids).
-    """
-    if connection.vendor == "postgresql" and len(articles) > 1:
-        for article in articles:
-            article.search_text = Value(article.search_text, output_field=TextField())
-        try:
-            Article.objects.bulk_create(articles)
-        finally:
-            for article in articles:
-                if isinstance(article.search_text, Value):
-                    article.search_text = article.search_text.value
-    else:
-        Article.objects.bulk_create(articles)
 
 
 def known_identities(items) -> set[str]:
