@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.models import Article, ArticleTag, Category, Source
+from articles.models import NOT_SHOWN, Article, ArticleTag, Category, Source
 from articles.search import plain_text
 from articles.views.lists import stock_for_symbol
 
@@ -56,7 +56,7 @@ class LatestFeed(Feed):
             self.articles(obj)
             .select_related("source", "category")
             .prefetch_related("tags")
-            .defer("front_matter", "imported_values", "pending_changes", "search_text")
+            .defer(*NOT_SHOWN)
             .order_by("-published_at", "-id")[: self.limit]
         )
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
-from articles.search import html_to_text, search_document
+from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
 from articles.text import ascii_slug
 
 
@@ -188,6 +188,10 @@ class ImportRun(models.Model):
         return self.finished_at - self.started_at if self.finished_at else None
 
 
+# Columns no public page or list prints: deferred wherever articles are shown.
+NOT_SHOWN = ("front_matter", "imported_values", "pending_changes", "search_text", "search_vector")
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
@@ -197,9 +201,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Only what list pages and feeds show, with the relations they print."""
-        return self.select_related("source", "category").defer(
-            "body", "front_matter", "imported_values", "pending_changes", "search_text"
-        )
+        return self.select_related("source", "category").defer("body", *NOT_SHOWN)
 
     # Reads for the public site (articles/views/). `published_at__lte` / `__gte` repeat the
     # bound so that the date index is entered at the article, not walked from today.
@@ -306,6 +308,8 @@ class Article(models.Model):
     needs_review = models.BooleanField(_("需复核"), default=False)
 
     search_text = models.TextField(blank=True, editable=False)
+    # PostgreSQL: search_text's distinct tokens as a tsvector, under the GIN search index.
+    search_vector = TokenVectorField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
@@ -347,6 +351,7 @@ class Article(models.Model):
         if not self.slug:
             self.slug = ascii_slug(self.external_id or self.title, fallback="article")[:120]
         self.search_text = self.build_search_text()
+        self.search_vector = self.build_search_vector(connections[kwargs.get("using") or "default"])
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -354,6 +359,9 @@ class Article(models.Model):
 
     def build_search_text(self) -> str:
         return search_document(self.title, self.summary, html_to_text(self.body))
+
+    def build_search_vector(self, connection) -> str | None:
+        return vector_literal(self.search_text) if connection.vendor == "postgresql" else None
 
     @property
     def is_published(self) -> bool:

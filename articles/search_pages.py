@@ -65,7 +65,7 @@ RECENT = 1500
 
 def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
     """Return page `page` of the results for `query`, in a bounded number of queries."""
-    from articles.models import Article
+    from articles.models import NOT_SHOWN, Article
 
     parsed = query if isinstance(query, SearchQuery) else parse_query(query)
     page = max(1, min(page, MAX_PAGES))
@@ -83,7 +83,7 @@ def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) 
     rows = (
         Article.objects.published()
         .select_related("source", "category")
-        .defer("front_matter", "imported_values", "pending_changes", "search_text")
+        .defer(*NOT_SHOWN)
         .in_bulk(ids[:per_page])
     )
     articles = [rows[pk] for pk in ids[:per_page] if pk in rows]
@@ -145,7 +145,7 @@ _LEXEME_STATS: dict = {"until": 0.0}
 def _estimate(query: SearchQuery) -> float:
     """Return about how many articles contain the least frequent token of `query`.
 
-    From the statistics ANALYZE keeps for the GIN index's lexemes (read once per process
+    From the statistics ANALYZE keeps for search_vector's lexemes (read once per process
     every ten minutes). Not the planner's estimate for the whole query: it multiplies the
     tokens' frequencies as if they were independent, which a word's bigrams never are.
     """
@@ -154,7 +154,8 @@ def _estimate(query: SearchQuery) -> float:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
-                " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = 'article_search_idx'"
+                " FROM pg_class c LEFT JOIN pg_stats s"
+                " ON s.tablename = 'articles_article' AND s.attname = 'search_vector'"
                 " WHERE c.relname = 'articles_article'"
             )
             rows, elements, freqs = cursor.fetchone() or (0, None, None)

@@ -24,10 +24,16 @@ class BulkInsertTests(TestCase):
             inferred_fields=["published_at"], needs_review=True, search_text="批量 量写",
         )
 
+    def _numbered(self, count: int) -> list[Article]:
+        articles = [self._article(n) for n in range(count)]
+        for article, new_id in zip(articles, bulk.allocate_ids(Article, count), strict=True):
+            article.pk = new_id
+        return articles
+
     def test_values_read_back_equal_and_ids_are_set(self):
-        articles = [self._article(n) for n in range(3)]
+        articles = self._numbered(3)
         with transaction.atomic():
-            bulk.insert(Article, articles, with_ids=True)
+            self.assertEqual(bulk.insert(Article, (a for a in articles)), articles)
         self.assertEqual(len({a.pk for a in articles}), 3)
         for article in articles:
             stored = Article.objects.get(pk=article.pk)
@@ -48,9 +54,8 @@ class BulkInsertTests(TestCase):
         newest = Article.objects.create(title="最新的稿件", source=self.source)
         gone = newest.pk
         newest.delete()
-        articles = [self._article(n) for n in range(2)]
         with transaction.atomic():
-            bulk.insert(Article, articles, with_ids=True)
+            articles = bulk.insert(Article, self._numbered(2))
         self.assertGreater(min(a.pk for a in articles), gone)
         after = Article.objects.create(title="之后保存的稿件", source=self.source)
         self.assertGreater(after.pk, max(a.pk for a in articles))

@@ -22,11 +22,11 @@ from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
 from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
 from articles.ingest.review import accept_source, decode_datetime, keep_edits, pending_fields
-from articles.models import Article
+from articles.models import NOT_SHOWN, Article
 from articles.search import filter_matching, parse_query
 
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
-LIST_DEFERRED = ("body", "front_matter", "imported_values", "pending_changes", "search_text")
+LIST_DEFERRED = ("body", *NOT_SHOWN)
 EXTERNAL_ID = re.compile(r"^(?:NW)?(?P<digits>\d{12,24})$", re.IGNORECASE)
 PROVENANCE = (
     "original_link", "external_id", "legacy_path", "source_file", "source_format",

@@ -15,6 +15,9 @@ write transaction, which keeps other writers out).
 No signals, as with `bulk_create()`. Other databases fall back to `bulk_create()`.
 """
 
+import itertools
+from collections.abc import Iterable
+
 from django.db import connection, models
 
 # Field types whose Python value is what the database driver takes as it is.
@@ -26,37 +29,52 @@ _PLAIN = {
 }
 
 
-def insert(model: type[models.Model], objs: list[models.Model], *, with_ids: bool = False) -> None:
-    """Insert unsaved `objs` of `model`; with `with_ids`, give each its primary key first."""
-    if not objs:
-        return
+def insert(model: type[models.Model], objs: Iterable[models.Model]) -> list[models.Model]:
+    """Insert unsaved `objs` of `model`; return them.
+
+    `objs` may be a generator: each row is sent as it is built, so on PostgreSQL the server
+    stores the first rows while the caller is still building the next ones. Objects that
+    carry a primary key (see allocate_ids) are written with it; otherwise the database
+    numbers them (then all of them must come without one).
+    """
     if connection.vendor not in ("postgresql", "sqlite"):
+        objs = list(objs)
         model.objects.bulk_create(objs)
-        return
+        return objs
+    objs = iter(objs)
+    first = next(objs, None)
+    if first is None:
+        return []
     pk = model._meta.pk
-    if with_ids:
-        for obj, new_id in zip(objs, _allocate_ids(model, len(objs)), strict=True):
-            setattr(obj, pk.attname, new_id)
+    with_ids = getattr(first, pk.attname) is not None
     fields = [f for f in model._meta.concrete_fields if with_ids or f is not pk]
-    rows = _rows(fields, objs)
+    row = _row_maker(fields)
+    done = []
+
+    def rows():
+        for obj in itertools.chain([first], objs):
+            done.append(obj)
+            yield row(obj)
+
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for values in rows():
+                    copy.write_row(values)
         else:
             marks = ", ".join(["%s"] * len(fields))
             # Identifiers from the model's metadata, quoted; values are parameters.
             sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, rows)
-    for obj in objs:
+            cursor.executemany(sql, rows())
+    for obj in done:
         obj._state.adding = False
         obj._state.db = connection.alias
+    return done
 
 
-def _rows(fields, objs) -> list[tuple]:
+def _row_maker(fields):
     getters = []
     for f in fields:
         auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
@@ -66,10 +84,11 @@ def _rows(fields, objs) -> list[tuple]:
             getters.append(lambda obj, name=f.attname: getattr(obj, name))
         else:
             getters.append(lambda obj, f=f: f.get_db_prep_save(getattr(obj, f.attname), connection))
-    return [tuple(get(obj) for get in getters) for obj in objs]
+    return lambda obj: tuple(get(obj) for get in getters)
 
 
-def _allocate_ids(model, count: int) -> list[int]:
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Return `count` new primary keys for `model` (inside the caller's transaction)."""
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

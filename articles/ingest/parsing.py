@@ -13,7 +13,7 @@ import yaml
 
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.plaintext import parse_text_dump
-from articles.search import search_document
+from articles.search import search_document, vector_literal
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(1990, 1, 1, tzinfo=SITE_TZ)
@@ -64,6 +64,7 @@ class ParsedArticle:
     inferred: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
     search_text: str = ""  # the search index's tokens, computed here to spare the storing process
+    search_vector: str = ""  # their distinct set, as PostgreSQL's tsvector input
 
 
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -404,10 +405,12 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         fields = parse_text(text, now=now)
     if not fields["text"].strip() and not fields["title"].strip():
         raise ParseError("no title and no story text")
+    search_text = search_document(fields["title"], fields["summary"], fields["text"])
     return ParsedArticle(
         content_hash=content_hash,
         fingerprint=fingerprint_of(fields["title"], fields["text"]),
-        search_text=search_document(fields["title"], fields["summary"], fields["text"]),
+        search_text=search_text,
+        search_vector=vector_literal(search_text),
         **fields,
     )
 

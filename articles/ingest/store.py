@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.search import search_document
+from articles.search import search_document, vector_literal
 from articles.signals import identity_keys
 from articles.text import ascii_slug
 
@@ -255,6 +256,8 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         original_url=parsed.original_url,
     )
     article.imported_values["category"] = article.category_id
+    if connection.vendor == "postgresql":
+        article.search_vector = parsed.search_vector or vector_literal(article.search_text)
     return article
 
 
@@ -268,17 +271,27 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
         Article.objects.filter(legacy_path__in=[p.legacy_path for _, p in items if p.legacy_path])
         .values_list("legacy_path", flat=True)
     )
-    articles = []
-    for path, parsed in items:
-        legacy = parsed.legacy_path if parsed.legacy_path not in taken else None
-        taken.add(legacy)
-        articles.append(new_article(parsed, path=path, run_id=run_id, status=status,
-                                    source=lookups.source(parsed), lookups=lookups, now=now,
-                                    legacy_path=legacy))
-    for article in articles:
-        if not article.slug:
-            article.slug = ascii_slug(article.external_id or article.title, fallback="article")[:120]
-    bulk.insert(Article, articles, with_ids=True)
+    # Rows stories share are found or created now: no other query may run while the rows stream.
+    lookups.categories  # noqa: B018 (loads them)
+    for _, parsed in items:
+        lookups.source(parsed)
+        lookups.stock_rows(parsed.stocks)
+        lookups.tag_rows(parsed.tags)
+    ids = iter(bulk.allocate_ids(Article, len(items)))
+
+    def build():  # row by row, so that the database stores each one while the next is built
+        for path, parsed in items:
+            legacy = parsed.legacy_path if parsed.legacy_path not in taken else None
+            taken.add(legacy)
+            article = new_article(parsed, path=path, run_id=run_id, status=status,
+                                  source=lookups.source(parsed), lookups=lookups, now=now,
+                                  legacy_path=legacy)
+            article.pk = next(ids)
+            if not article.slug:
+                article.slug = ascii_slug(article.external_id or article.title, fallback="article")[:120]
+            yield article
+
+    articles = bulk.insert(Article, build())
     stock_links, tag_links = [], []
     for article, (_, parsed) in zip(articles, items, strict=True):
         stock_links += [Article.stocks.through(article_id=article.pk, stock_id=s.pk)

@@ -3,7 +3,7 @@
 from django.shortcuts import redirect
 from django.views.generic import DetailView
 
-from articles.models import Article
+from articles.models import NOT_SHOWN, Article
 from articles.views.base import PageMeta, PublicPageMixin
 
 RELATED_COUNT = 6
@@ -29,7 +29,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
             Article.objects.published()
             .select_related("source", "category")
             .prefetch_related("tags", "stocks")
-            .defer("front_matter", "imported_values", "pending_changes", "search_text")
+            .defer(*NOT_SHOWN)
         )
 
     def get(self, request, *args, **kwargs):
