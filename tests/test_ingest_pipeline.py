@@ -235,6 +235,17 @@ class BadInputTests(TempDirMixin, TestCase):
         self.assertEqual(run.status, ImportRun.Status.FAILED)
         self.assertEqual(ImportFileResult.objects.filter(run=run, outcome="failed").count(), len(bad) + 1)
 
+    def test_linked_folders_are_followed_once_and_loops_end(self):
+        feed = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, feed, True)
+        shutil.copy(next(SEEDS.glob("000_*")), feed / "story.md")
+        os.symlink(feed, self.dir / "feed")  # a feed's folder linked into the drop folder
+        os.symlink(feed, self.dir / "feed-again")  # twice
+        os.symlink(self.dir, feed / "back-up")  # and a loop back to the top
+        result = run_import(self.dir)
+        self.assertEqual((result["created"], result["failed"], result["duplicates"]), (1, 0, 0), result)
+        self.assertTrue(Article.objects.filter(external_id="NW202202212282659685").exists())
+
     def test_human_output_names_failures_without_traceback(self):
         self.write("empty.md", b"")
         out, err = io.StringIO(), io.StringIO()

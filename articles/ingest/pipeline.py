@@ -102,7 +102,12 @@ def iter_files(paths: Iterable[str | Path], report: RunReport) -> Iterator[str]:
             report.count(FileOutcome(str(path), Outcome.FAILED, "no such file or directory"))
 
 
-def _walk(directory: Path, report: RunReport) -> Iterator[str]:
+def _walk(directory: Path, report: RunReport, seen: set[str] | None = None) -> Iterator[str]:
+    seen = set() if seen is None else seen
+    real = os.path.realpath(directory)
+    if real in seen:
+        return  # a symlink loop, or a folder linked in twice: read once
+    seen.add(real)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -112,8 +117,8 @@ def _walk(directory: Path, report: RunReport) -> Iterator[str]:
     for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith(("~", ".tmp", ".part", ".swp")):
             continue  # hidden, editor backups, files a scraper is still writing
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), report)
+        if entry.is_dir():  # a feed's folder may be linked into the drop folder: followed
+            yield from _walk(Path(entry.path), report, seen)
         elif Path(entry.name).suffix.lower() not in NEWS_SUFFIXES:
             report.ignored += 1
         elif entry.is_symlink() and not os.path.exists(entry.path):
