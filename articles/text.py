@@ -9,11 +9,13 @@ _HAN_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
 
 def ascii_slug(text: str, *, fallback: str = "item", max_length: int = 100) -> str:
     """Return an ASCII slug for `text`: Chinese runs as joined pinyin (中国经济网 -> zhongguojingjiwang)."""
-    from pypinyin import lazy_pinyin  # here, not at the top: its dictionary takes 0.3 s to load
-
     text = unicodedata.normalize("NFKC", text or "")
+    chunks = _HAN_RUNS.split(text)
+    if len(chunks) > 1:
+        # Here, not at the top, and only for Chinese: its dictionary takes 0.3 s to load.
+        from pypinyin import lazy_pinyin
     parts = []
-    for i, chunk in enumerate(_HAN_RUNS.split(text)):
+    for i, chunk in enumerate(chunks):
         if i % 2:  # a run of Han characters
             parts.append("".join(lazy_pinyin(chunk)))
         else:

@@ -68,6 +68,9 @@ class SeedTableTests(SimpleTestCase):
         self.assertTrue(p.text.startswith("9月21日，以“逐光致远·温暖同行”"))
         self.assertTrue(p.text.endswith("创造更高的成绩。"))
         self.assertIn('<p class="caption">2022京东家电合作伙伴大会在京召开</p>', p.body)
+        # No story id: the address is the title's pinyin, made here rather than by the storer.
+        self.assertEqual(p.slug, "2022-jingdongjiadianhezuohuobandahuizaijingzhaokai")
+        self.assertEqual(seed("000").slug, "nw202202212282659685")
 
     def test_003_text_dump_keeps_last_paragraph_and_subheads(self):
         p = seed("003")

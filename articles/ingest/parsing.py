@@ -14,6 +14,7 @@ import yaml
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.plaintext import parse_text_dump
 from articles.search import search_document, vector_literal
+from articles.text import ascii_slug
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(1990, 1, 1, tzinfo=SITE_TZ)
@@ -65,6 +66,7 @@ class ParsedArticle:
     warnings: tuple[str, ...] = ()
     search_text: str = ""  # the search index's tokens, computed here to spare the storing process
     search_vector: str = ""  # their distinct set, as PostgreSQL's tsvector input
+    slug: str = ""  # the story's address part (pinyin of a Chinese title): also spared the storer
 
 
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -411,6 +413,7 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         fingerprint=fingerprint_of(fields["title"], fields["text"]),
         search_text=search_text,
         search_vector=vector_literal(search_text),
+        slug=ascii_slug(fields.get("external_id") or fields["title"], fallback="article")[:120],
         **fields,
     )
 

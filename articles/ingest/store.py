@@ -288,7 +288,8 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
                                   legacy_path=legacy)
             article.pk = next(ids)
             if not article.slug:
-                article.slug = ascii_slug(article.external_id or article.title, fallback="article")[:120]
+                article.slug = parsed.slug or ascii_slug(article.external_id or article.title,
+                                                         fallback="article")[:120]
             yield article
 
     articles = bulk.insert(Article, build())
