@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from newsroom.health import healthz
 
+handler500 = "newsroom.errors.server_error"
+
 urlpatterns = [
     # No trailing slash, and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT): load
     # balancers probe the app server directly over plain HTTP.

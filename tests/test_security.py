@@ -345,6 +345,7 @@ def _raise(request):
 
 
 urlpatterns = [path("boom/", _raise), path("", include("newsroom.urls"))]
+from newsroom.urls import handler500  # noqa: E402, F401 (the site's own, as in production)
 
 
 @override_settings(DEBUG=False, ROOT_URLCONF=__name__)
@@ -362,6 +363,9 @@ class ErrorPageTests(TestCase):
         response = client.get("/boom/")
         self.assertEqual(response.status_code, 500)
         self.assert_reader_safe(response)
+        with self.settings(NEWSROOM_SITE_NAME="测试新闻网"):
+            self.assertContains(client.get("/boom/"), "<title>服务器出错了 - 测试新闻网</title>",
+                                status_code=500)
 
     def test_unknown_url_gives_the_chinese_404_page(self):
         response = self.client.get("/no-such-page/")
