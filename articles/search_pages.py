@@ -93,9 +93,11 @@ def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) 
 def _title_hits(query: SearchQuery, limit: int) -> list[int]:
     """Return ids of the newest `limit` articles whose title contains every term.
 
-    Unordered first: ordered with a LIMIT, the planner likes to walk the date index
-    checking titles, which is slow when few titles match; sorted here they cost one heap
-    visit each. Only titles too common for that walk the date index.
+    Titles rarely hold the words: then the title index's matches are sorted by date (left
+    to itself, the planner would walk the date index checking every title). When the words
+    are common in titles (by the title index's statistics), the newest RECENT articles are
+    checked first, which fills a page in a few rows when hits are spread over time; only if
+    they cluster in the past are all title hits sorted, a cost bounded by how many there are.
     """
     from articles.models import Article
 
@@ -104,60 +106,102 @@ def _title_hits(query: SearchQuery, limit: int) -> list[int]:
         .filter(_tsquery_filter(_TITLE_VECTOR, query))
         .filter(_in_title(query))
         .values_list("pk", "published_at")
+        .order_by()  # the model's ordering would sort every match before any LIMIT
     )
-    rows = list(hits[:CANDIDATES])
-    if len(rows) >= CANDIDATES:
-        return list(hits.order_by("-published_at", "-id").values_list("pk", flat=True)[:limit])
-    rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
-    return [pk for pk, _ in rows[:limit]]
+    if _estimate(query, _TITLE_STATS) >= CANDIDATES:
+        recent = _newest_titled(query, limit)
+        if len(recent) >= limit:
+            return recent
+    return _newest_of(hits, limit)
+
+
+def _newest_of(rows, limit: int) -> list[int]:
+    """Return the ids of the newest `limit` of `rows` (an unordered (pk, published_at) query).
+
+    Sorted by PostgreSQL (a top-N sort) over the index's matches: `OFFSET 0` keeps the
+    planner from turning the ORDER BY … LIMIT into a walk of the date index that checks
+    every row, and no row but the `limit` wanted crosses to Python.
+    """
+    inner, params = rows.query.sql_with_params()
+    sql = (
+        f"SELECT hits.pk FROM ({inner} OFFSET 0) AS hits "  # noqa: S608 (ORM SQL)
+        "ORDER BY hits.published_at DESC, hits.pk DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _newest_titled(query: SearchQuery, limit: int) -> list[int]:
+    """Return up to `limit` ids among the newest RECENT articles whose title has every term."""
+    from articles.models import Article
+
+    recent = (
+        Article.objects.published()
+        .order_by("-published_at", "-id")
+        .values("id", "published_at", "title")[:RECENT]
+    )
+    inner, params = recent.query.sql_with_params()
+    checks = " AND ".join(["strpos(lower(recent.title), %s) > 0"] * len(query.terms))
+    sql = (
+        f"SELECT recent.id FROM ({inner}) AS recent WHERE {checks} "  # noqa: S608 (ORM SQL)
+        "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *(term.lower() for term in query.terms), limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _body_hits(query: SearchQuery, limit: int) -> list[int]:
     """Return ids of the newest `limit` matches whose title does not contain every term.
 
-    A rare query is ranked from its GIN candidates in Python. Sorting a common one would
+    A rare query's GIN candidates are sorted by date (in PostgreSQL; in Python when phrase
+    adjacency must be checked along the ranking). Sorting a common one would
     touch every match, so the newest articles are checked one by one with strpos instead,
     which finds a page within a few rows; only a common set of tokens whose phrase is rare
     (中国经济 where 中国, 国经, 经济 abound) falls through to ranking every candidate.
     The frequencies ANALYZE keeps for the index's lexemes pick the way (see _estimate).
     """
-    matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at")
-    candidates = []
-    common = _estimate(query) >= CANDIDATES
-    if not common:
-        candidates = list(matches[:CANDIDATES])
-        common = len(candidates) >= CANDIDATES  # the estimate was low
+    matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at").order_by()
+    common = _estimate(query) >= CANDIDATES or _at_least(matches, CANDIDATES)  # (the estimate was low)
     if common:
         found = _newest_containing(query, limit)
         if len(found) >= limit:
             return found
-        candidates = list(matches)
-    candidates.sort(key=lambda row: (row[1], row[0]), reverse=True)
-    ranked = [pk for pk, _ in candidates]
     if not any(len(p.tokens) > 1 for p in query.phrases):
-        return ranked[:limit]
-    return _adjacent(ranked, query, limit)
+        return _newest_of(matches, limit)
+    candidates = list(matches)
+    candidates.sort(key=lambda row: (row[1], row[0]), reverse=True)
+    return _adjacent([pk for pk, _ in candidates], query, limit)
 
 
-_LEXEME_STATS: dict = {"until": 0.0}
+def _at_least(rows, count: int) -> bool:
+    """Whether the query `rows` has `count` rows, counting no further (none cross to Python)."""
+    inner, params = rows[:count].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({inner}) AS enough", params)  # noqa: S608 (ORM SQL)
+        return cursor.fetchone()[0] >= count
 
 
-def _estimate(query: SearchQuery) -> float:
+# Where ANALYZE keeps the lexeme frequencies: the body's search_vector column, and the title
+# index's expression (statistics of an expression index are filed under the index's name).
+_BODY_STATS = "s.tablename = 'articles_article' AND s.attname = 'search_vector'"
+_TITLE_STATS = "s.tablename = 'article_title_search_idx'"
+_LEXEME_STATS: dict[str, dict] = {}
+
+
+def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
     """Return about how many articles contain the least frequent token of `query`.
 
-    From the statistics ANALYZE keeps for search_vector's lexemes (read once per process
+    From the statistics ANALYZE keeps for the index's lexemes (read once per process
     every ten minutes). Not the planner's estimate for the whole query: it multiplies the
     tokens' frequencies as if they were independent, which a word's bigrams never are.
     """
-    stats = _LEXEME_STATS
+    stats = _LEXEME_STATS.setdefault(where, {"until": 0.0})
     if time.monotonic() > stats["until"]:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
-                " FROM pg_class c LEFT JOIN pg_stats s"
-                " ON s.tablename = 'articles_article' AND s.attname = 'search_vector'"
-                " WHERE c.relname = 'articles_article'"
-            )
+            sql = f"SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_class c LEFT JOIN pg_stats s ON {where} WHERE c.relname = 'articles_article'"  # noqa: S608, E501 (constants)
+            cursor.execute(sql)
             rows, elements, freqs = cursor.fetchone() or (0, None, None)
         frequency = dict(zip(elements or [], freqs or [], strict=False))
         # As PostgreSQL does for a lexeme missing from the list: half the rarest listed one.

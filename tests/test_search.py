@@ -160,11 +160,17 @@ class SearchCorpusTests(TestCase):
             self.skipTest("routing by estimate is PostgreSQL's")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE articles_article")
-        search_pages._LEXEME_STATS["until"] = 0.0
-        self.addCleanup(search_pages._LEXEME_STATS.update, until=0.0)
+        search_pages._LEXEME_STATS.clear()
+        self.addCleanup(search_pages._LEXEME_STATS.clear)
         published = len(self.texts) + len(self.hidden)
         haier = search_pages._estimate(parse_query("海尔"))
         self.assertAlmostEqual(haier, len(self.reference("海尔")), delta=published * 0.1)
+        # The title index's own statistics, for routing title hits.
+        titled = Article.objects.filter(title__contains="海尔").count()
+        self.assertGreater(titled, 0)
+        self.assertAlmostEqual(search_pages._estimate(parse_query("海尔"), search_pages._TITLE_STATS),
+                               titled, delta=published * 0.05)
+        self.assertLess(search_pages._estimate(parse_query("海尔"), search_pages._TITLE_STATS), haier)
         # A word is as rare as its rarest bigram, not the product of its bigrams' shares.
         self.assertEqual(search_pages._estimate(parse_query("京东家电")),
                          min(search_pages._estimate(parse_query(b)) for b in ("京东", "东家", "家电")))
