@@ -4,9 +4,9 @@ import json
 import re
 
 from django.test import RequestFactory, TestCase, override_settings
-from django.views.defaults import server_error
 
 from articles.models import Article, Category, Source, Stock
+from newsroom.errors import server_error  # the site's handler500
 from tests.site_support import (
     GOME_HUAWEI,
     HIDDEN_MARKERS,
