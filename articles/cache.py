@@ -24,14 +24,15 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import http_date
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, parse_http_date_safe
 
 VERSION_KEY = "newsroom:pages:version"
 # {"version": id, "due": epoch seconds of the next scheduled story under that version, or 0}
 DUE_KEY = f"{VERSION_KEY}:due"
 _NO_SCHEDULE = 0.0
 # Set on the request by PageCacheMiddleware after a miss, so the view's wrapper need not ask
-# Redis again: (version, page key).
+# Redis again, and on the response by the wrapper for the middleware to store: (version, key).
 _MISSED = "_newsroom_page_cache_missed"
 
 
@@ -95,10 +96,18 @@ def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
     stored = found.get(key)
     if stored is None or stored.get("version") != version["id"]:
         return version, key, None
-    response = HttpResponse(stored["content"], content_type=stored["type"])
+    response = HttpResponse(stored["content"])
     for name, value in stored["headers"]:
         response[name] = value
     return version, key, response
+
+
+def _store(key: str, version: dict, response) -> None:
+    timeout = settings.PAGE_CACHE_SECONDS
+    if version["due"] != _NO_SCHEDULE:
+        timeout = max(1, min(timeout, int(version["due"] - time.time())))
+    record = {"version": version["id"], "content": response.content, "headers": list(response.items())}
+    cache.set(key, record, timeout)
 
 
 def _cacheable_request(request) -> bool:
@@ -121,12 +130,15 @@ def _cacheable_response(response) -> bool:
 
 
 class PageCacheMiddleware:
-    """Answer anonymous readers from the page cache before sessions, CSRF, authentication,
-    messages and login throttling run: none of them has anything to add to a public page.
+    """Answer anonymous readers' repeat visits from the page cache, right below the security
+    headers and static files: none of the rest (CSP and X-Frame-Options headers, ETags,
+    sessions, CSRF, authentication, messages, login throttling) has anything to add to a
+    page it already produced.
 
-    It sits below the middleware that decorates every response (security headers, CSP,
-    X-Frame-Options, conditional GET), so cached pages get those as fresh ones do. Pages are
-    stored by the views' `cache_public_page` wrapper, which alone knows what may be cached.
+    A page is stored whole on its way out, with the headers the middleware below it added,
+    so a hit answers as the first visit did; conditional requests (ETag, Last-Modified) get
+    their 304 here. Only pages the views' `cache_public_page` wrapper marked are stored: it
+    alone knows what may be cached.
     """
 
     def __init__(self, get_response):
@@ -135,23 +147,31 @@ class PageCacheMiddleware:
         self.skip = (f"/{settings.ADMIN_URL}", "/healthz")
 
     def __call__(self, request):
-        if _cacheable_request(request) and not request.path_info.startswith(self.skip):
-            version, key, response = _lookup(request)
-            if response is not None:
-                return response
-            setattr(request, _MISSED, (version, key))
-        return self.get_response(request)
+        if not _cacheable_request(request) or request.path_info.startswith(self.skip):
+            return self.get_response(request)
+        version, key, response = _lookup(request)
+        if response is not None:
+            return get_conditional_response(
+                request, etag=response.get("ETag"),
+                last_modified=parse_http_date_safe(response.get("Last-Modified", "")),
+                response=response,
+            )
+        setattr(request, _MISSED, (version, key))
+        response = self.get_response(request)
+        if getattr(response, _MISSED, None) == (version, key) and _cacheable_response(response):
+            _store(key, version, response)
+        return response
 
 
 def cache_public_page(view):
-    """Serve `view` from the page cache to anonymous readers; add Last-Modified."""
+    """Mark `view`'s pages for the page cache (anonymous readers); add Last-Modified."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
         missed = getattr(request, _MISSED, None)
-        if missed is None:  # no middleware in front (or a different request path)
+        if missed is None:  # no PageCacheMiddleware in front: look up and store here
             version, key, stored = _lookup(request)
             if stored is not None:
                 return stored
@@ -163,17 +183,10 @@ def cache_public_page(view):
         if not _cacheable_response(response):
             return response
         response.setdefault("Last-Modified", last_modified(version))
-        timeout = settings.PAGE_CACHE_SECONDS
-        if version["due"] != _NO_SCHEDULE:
-            timeout = max(1, min(timeout, int(version["due"] - time.time())))
-        headers = [(name, response[name]) for name in ("Last-Modified", "X-Robots-Tag")
-                   if response.has_header(name)]
-        cache.set(
-            key,
-            {"version": version["id"], "content": response.content,
-             "type": response["Content-Type"], "headers": headers},
-            timeout,
-        )
+        if missed is None:
+            _store(key, version, response)
+        else:
+            setattr(response, _MISSED, missed)  # the middleware stores it, headers and all
         return response
 
     return wrapper

@@ -103,13 +103,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # What every response gets, cached or not ...
+    # Anonymous readers' repeat visits, stored with the headers the middleware below adds.
+    "articles.cache.PageCacheMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # ... then anonymous readers' pages straight from the cache, and below it what only
-    # freshly rendered pages and the desk need.
-    "articles.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
