@@ -15,6 +15,7 @@ bigrams plus that tail is exact substring search for single characters too.
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection
@@ -153,8 +154,13 @@ def _term_phrases(term: str) -> list[Phrase]:
 
 
 def parse_query(raw: str | None) -> SearchQuery:
-    """Return the reader's query split into terms and phrases, or with a `problem` to show."""
-    text = _SPACE.sub(" ", (raw or "").replace("\x00", "")).strip()
+    """Return the reader's query split into terms and phrases, or with a `problem` to show.
+
+    Full-width letters, digits and spaces (ＨＦＯ　５Ｇ, as Chinese input methods type them)
+    count as half-width: stories are indexed in half-width.
+    """
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = _SPACE.sub(" ", text.replace("\x00", "")).strip()
     if not text:
         return SearchQuery(text="")
     if len(text) > MAX_QUERY_CHARS:

@@ -46,6 +46,8 @@ class TokenTests(TestCase):
         self.assertEqual(parse_query("股A").phrases,
                          (Phrase(("股",), prefix=True), Phrase(("a",))))
         self.assertEqual(parse_query("京东，美的").terms, ("京东", "美的"))
+        # As Chinese input methods type them: full-width letters, digits and space.
+        self.assertEqual(parse_query("ＨＦＯ　５Ｇ手机").terms, ("HFO", "5G手机"))
         self.assertEqual(parse_query("海尔 海尔 HAIER haier").terms, ("海尔", "HAIER"))
 
     def test_index_expressions_are_built_from_safe_tokens_only(self):

@@ -1,7 +1,6 @@
 """Search: /search/?q=海尔. Parsing, ranking and paging live in articles.search(_pages)."""
 
 import re
-import unicodedata
 
 from django.db.models import Q
 from django.views.generic import TemplateView
@@ -49,10 +48,7 @@ class SearchView(PublicPageMixin, TemplateView):
         )
 
     def get(self, request, *args, **kwargs):
-        # Chinese input methods type full-width letters and digits (ＨＦＯ, ５Ｇ); stories
-        # are indexed in half-width.
-        raw = unicodedata.normalize("NFKC", request.GET.get("q", ""))
-        self.query = parse_query(raw)
+        self.query = parse_query(request.GET.get("q", ""))  # full-width input included
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
