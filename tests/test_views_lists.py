@@ -127,12 +127,23 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         self.assertEqual(list(day13.context["articles"]), [self.midnight])
         month = self.client.get("/archive/2022/05/")
         self.assertIn(self.midnight, month.context["articles"])
-        self.assertContains(month, 'href="/archive/2022/05/31/"')
+        # Days with a story link to them (Beijing time: the midnight story is the 13th's);
+        # the others are shown, not linked.
+        self.assertContains(month, 'href="/archive/2022/05/12/"')
+        self.assertContains(month, 'href="/archive/2022/05/13/"')
+        shown = {timezone.localtime(a.published_at).day for a in month.context["articles"]}
+        for d in set(range(1, 32)) - shown:
+            self.assertNotContains(month, f'href="/archive/2022/05/{d:02d}/"')
+        self.assertContains(month, '<span class="date-empty"', count=31 - len(shown))
         self.assertContains(month, 'rel="prev" href="/archive/2022/04/"', html=False)
         self.assertContains(day13, 'rel="next" href="/archive/2022/05/14/"', html=False)
         self.assertContains(self.client.get("/archive/2021/12/"), 'href="/archive/2022/01/"')
         year = self.client.get("/archive/2022/")
-        self.assertContains(year, 'href="/archive/2022/12/"')
+        self.assertContains(year, 'href="/archive/2022/05/"')
+        months = {timezone.localtime(a.published_at).month
+                  for a in Article.objects.published().filter(published_at__year=2022)}
+        for m in set(range(1, 13)) - months:  # (UTC year: near-enough for months inside 2022)
+            self.assertNotContains(year, f'href="/archive/2022/{m:02d}/"')
         self.assertContains(year, "2022年")
 
     def test_archives_hide_unpublished_stories(self):
@@ -170,10 +181,12 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         self.assertContains(response, "还没有发布的新闻")
 
     def test_archive_query_counts(self):
-        with self.assertNumQueries(2):  # the page, the section links
+        with self.assertNumQueries(3):  # the page, the section links, the days with stories
             self.client.get("/archive/2021/12/")
         add_stories(30, source=Source.objects.first(), category=Category.objects.first())
-        with self.assertNumQueries(2):
+        with self.assertNumQueries(3):
             self.client.get(f"/archive/{timezone.localdate():%Y/%m}/")
+        with self.assertNumQueries(2):  # a day: no links below it
+            self.client.get(f"/archive/{timezone.localdate():%Y/%m/%d}/")
         with self.assertNumQueries(3):  # the oldest story, the newest, the section links
             self.client.get("/archive/")
