@@ -350,8 +350,14 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = ascii_slug(self.external_id or self.title, fallback="article")[:120]
-        self.search_text = self.build_search_text()
-        self.search_vector = self.build_search_vector(connections[kwargs.get("using") or "default"])
+        fields = kwargs.get("update_fields")
+        if fields is None or not {"title", "summary", "body"}.isdisjoint(fields):
+            # Re-tokenise only when the text may have changed (status changes by the admin's
+            # bulk actions don't), and write the tokens with the text that changed.
+            self.search_text = self.build_search_text()
+            self.search_vector = self.build_search_vector(connections[kwargs.get("using") or "default"])
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "search_text", "search_vector"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

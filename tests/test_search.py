@@ -213,6 +213,16 @@ class SearchIndexTests(TestCase):
         story.delete()
         self.assertEqual(list(search_articles("长城")), [])
 
+    def test_a_title_saved_alone_is_indexed_too(self):
+        story = self.make("格力电器发布年报")
+        story.title = "长城汽车发布年报"
+        story.save(update_fields=["title"])
+        self.assertEqual(list(search_articles("长城")), [story])
+        self.assertEqual(list(search_articles("格力")), [])
+        story.status = "review"
+        story.save(update_fields=["status"])  # no text: the tokens stay as they are
+        self.assertEqual(Article.objects.get(pk=story.pk).search_text, story.search_text)
+
     def test_the_index_exists_and_is_used(self):
         self.make("海尔智家")
         with connection.cursor() as cursor:
