@@ -31,9 +31,10 @@ VERSION_KEY = "newsroom:pages:version"
 # {"version": id, "due": epoch seconds of the next scheduled story under that version, or 0}
 DUE_KEY = f"{VERSION_KEY}:due"
 _NO_SCHEDULE = 0.0
-# Set on the request by PageCacheMiddleware after a miss, so the view's wrapper need not ask
-# Redis again, and on the response by the wrapper for the middleware to store: (version, key).
+# Set by PageCacheMiddleware on a request it could not answer: (version, page key).
 _MISSED = "_newsroom_page_cache_missed"
+# Set by a view's cache_public_page wrapper on a response the middleware may store.
+_STORABLE = "_newsroom_page_cache_storable"
 
 
 def bump_cache_version() -> None:
@@ -158,35 +159,25 @@ class PageCacheMiddleware:
             )
         setattr(request, _MISSED, (version, key))
         response = self.get_response(request)
-        if getattr(response, _MISSED, None) == (version, key) and _cacheable_response(response):
+        if getattr(response, _STORABLE, False) and _cacheable_response(response):
             _store(key, version, response)
         return response
 
 
 def cache_public_page(view):
-    """Mark `view`'s pages for the page cache (anonymous readers); add Last-Modified."""
+    """Mark `view`'s pages for PageCacheMiddleware to store; add Last-Modified."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _cacheable_request(request):
-            return view(request, *args, **kwargs)
-        missed = getattr(request, _MISSED, None)
-        if missed is None:  # no PageCacheMiddleware in front: look up and store here
-            version, key, stored = _lookup(request)
-            if stored is not None:
-                return stored
-        else:
-            version, key = missed
         response = view(request, *args, **kwargs)
+        missed = getattr(request, _MISSED, None)
+        if missed is None:  # not a request the page cache answers
+            return response
         if hasattr(response, "render") and callable(response.render):
             response.render()
-        if not _cacheable_response(response):
-            return response
-        response.setdefault("Last-Modified", last_modified(version))
-        if missed is None:
-            _store(key, version, response)
-        else:
-            setattr(response, _MISSED, missed)  # the middleware stores it, headers and all
+        if _cacheable_response(response):
+            response.setdefault("Last-Modified", last_modified(missed[0]))
+            setattr(response, _STORABLE, True)
         return response
 
     return wrapper

@@ -9,7 +9,7 @@ from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
 from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
-from articles.text import ascii_slug
+from articles.text import ascii_slug, story_slug
 
 
 class Source(models.Model):
@@ -349,13 +349,13 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = ascii_slug(self.external_id or self.title, fallback="article")[:120]
+            self.slug = story_slug(self.external_id, self.title)
         fields = kwargs.get("update_fields")
         if fields is None or not {"title", "summary", "body"}.isdisjoint(fields):
             # Re-tokenise only when the text may have changed (status changes by the admin's
             # bulk actions don't), and write the tokens with the text that changed.
             self.search_text = self.build_search_text()
-            self.search_vector = self.build_search_vector(connections[kwargs.get("using") or "default"])
+            self.search_vector = vector_literal(self.search_text)
             if fields is not None:
                 kwargs["update_fields"] = {*fields, "search_text", "search_vector"}
         super().save(*args, **kwargs)
@@ -365,9 +365,6 @@ class Article(models.Model):
 
     def build_search_text(self) -> str:
         return search_document(self.title, self.summary, html_to_text(self.body))
-
-    def build_search_vector(self, connection) -> str | None:
-        return vector_literal(self.search_text) if connection.vendor == "postgresql" else None
 
     @property
     def is_published(self) -> bool:

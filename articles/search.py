@@ -67,12 +67,21 @@ def vector_literal(search_text: str) -> str:
 class TokenVectorField(TextField):
     """A tsvector column on PostgreSQL (the GIN-indexed search tokens); unused text elsewhere.
 
-    Values are vector_literal() strings, cast on the way in; SQLite keeps NULL here (its FTS5
-    table reads search_text).
+    Values are vector_literal() strings, cast on the way in. Other databases are sent NULL
+    whatever the value, so callers need not ask which database they write to: SQLite's FTS5
+    table reads search_text instead.
     """
 
+    def get_internal_type(self):
+        return "TokenVectorField"  # not a plain text value (see articles/ingest/bulk.py)
+
     def db_type(self, connection):
-        return "tsvector" if connection.vendor == "postgresql" else super().db_type(connection)
+        return "tsvector" if connection.vendor == "postgresql" else connection.data_types["TextField"]
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if connection.vendor != "postgresql":
+            return None
+        return super().get_db_prep_value(value, connection, prepared)
 
     def get_placeholder(self, value, compiler, connection):
         return "%s::tsvector" if connection.vendor == "postgresql" else "%s"

@@ -109,18 +109,22 @@ def _title_hits(query: SearchQuery, limit: int) -> list[int]:
         .order_by()  # the model's ordering would sort every match before any LIMIT
     )
     if _estimate(query, _TITLE_STATS) >= CANDIDATES:
-        recent = _newest_titled(query, limit)
+        recent = _newest_among_recent(
+            Article.objects.published(), "title", "strpos(lower(recent.title), %s) > 0",
+            [term.lower() for term in query.terms], limit,
+        )
         if len(recent) >= limit:
             return recent
     return _newest_of(hits, limit)
 
 
-def _newest_of(rows, limit: int) -> list[int]:
-    """Return the ids of the newest `limit` of `rows` (an unordered (pk, published_at) query).
+def _newest_of(rows, limit: int | None) -> list[int]:
+    """Return the ids of the newest `limit` (None: all) of `rows`, an unordered
+    (pk, published_at) query.
 
     Sorted by PostgreSQL (a top-N sort) over the index's matches: `OFFSET 0` keeps the
     planner from turning the ORDER BY … LIMIT into a walk of the date index that checks
-    every row, and no row but the `limit` wanted crosses to Python.
+    every row, and no row but the ids wanted crosses to Python.
     """
     inner, params = rows.query.sql_with_params()
     sql = (
@@ -132,47 +136,31 @@ def _newest_of(rows, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _newest_titled(query: SearchQuery, limit: int) -> list[int]:
-    """Return up to `limit` ids among the newest RECENT articles whose title has every term."""
-    from articles.models import Article
-
-    recent = (
-        Article.objects.published()
-        .order_by("-published_at", "-id")
-        .values("id", "published_at", "title")[:RECENT]
-    )
-    inner, params = recent.query.sql_with_params()
-    checks = " AND ".join(["strpos(lower(recent.title), %s) > 0"] * len(query.terms))
-    sql = (
-        f"SELECT recent.id FROM ({inner}) AS recent WHERE {checks} "  # noqa: S608 (ORM SQL)
-        "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *(term.lower() for term in query.terms), limit])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _body_hits(query: SearchQuery, limit: int) -> list[int]:
     """Return ids of the newest `limit` matches whose title does not contain every term.
 
-    A rare query's GIN candidates are sorted by date (in PostgreSQL; in Python when phrase
-    adjacency must be checked along the ranking). Sorting a common one would
+    A rare query's GIN candidates are sorted by date in PostgreSQL (all of them when phrase
+    adjacency must then be checked along the ranking). Sorting a common one would
     touch every match, so the newest articles are checked one by one with strpos instead,
     which finds a page within a few rows; only a common set of tokens whose phrase is rare
     (中国经济 where 中国, 国经, 经济 abound) falls through to ranking every candidate.
     The frequencies ANALYZE keeps for the index's lexemes pick the way (see _estimate).
     """
+    from articles.models import Article
+
     matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at").order_by()
     common = _estimate(query) >= CANDIDATES or _at_least(matches, CANDIDATES)  # (the estimate was low)
     if common:
-        found = _newest_containing(query, limit)
+        found = _newest_among_recent(
+            Article.objects.published().exclude(_in_title(query)), "search_text",
+            "strpos(' ' || recent.search_text || ' ', %s) > 0",
+            [" " + " ".join(p.tokens) + ("" if p.prefix else " ") for p in query.phrases], limit,
+        )
         if len(found) >= limit:
             return found
     if not any(len(p.tokens) > 1 for p in query.phrases):
         return _newest_of(matches, limit)
-    candidates = list(matches)
-    candidates.sort(key=lambda row: (row[1], row[0]), reverse=True)
-    return _adjacent([pk for pk, _ in candidates], query, limit)
+    return _adjacent(_newest_of(matches, None), query, limit)
 
 
 def _at_least(rows, count: int) -> bool:
@@ -188,6 +176,10 @@ def _at_least(rows, count: int) -> bool:
 _BODY_STATS = "s.tablename = 'articles_article' AND s.attname = 'search_vector'"
 _TITLE_STATS = "s.tablename = 'article_title_search_idx'"
 _LEXEME_STATS: dict[str, dict] = {}
+_STATS_SQL = (
+    "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+    " FROM pg_class c LEFT JOIN pg_stats s ON {where} WHERE c.relname = 'articles_article'"
+)
 
 
 def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
@@ -200,8 +192,7 @@ def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
     stats = _LEXEME_STATS.setdefault(where, {"until": 0.0})
     if time.monotonic() > stats["until"]:
         with connection.cursor() as cursor:
-            sql = f"SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_class c LEFT JOIN pg_stats s ON {where} WHERE c.relname = 'articles_article'"  # noqa: S608, E501 (constants)
-            cursor.execute(sql)
+            cursor.execute(_STATS_SQL.format(where=where))  # both parts are constants above
             rows, elements, freqs = cursor.fetchone() or (0, None, None)
         frequency = dict(zip(elements or [], freqs or [], strict=False))
         # As PostgreSQL does for a lexeme missing from the list: half the rarest listed one.
@@ -218,19 +209,12 @@ def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
     return stats["rows"] * least
 
 
-def _newest_containing(query: SearchQuery, limit: int) -> list[int]:
-    """Return up to `limit` ids among the newest RECENT articles that contain every phrase."""
-    from articles.models import Article
-
-    recent = (
-        Article.objects.published()
-        .exclude(_in_title(query))
-        .order_by("-published_at", "-id")
-        .values("id", "published_at", "search_text")[:RECENT]
-    )
+def _newest_among_recent(articles, column: str, check: str, values: list[str], limit: int) -> list[int]:
+    """Return up to `limit` ids among the newest RECENT of `articles` for which the SQL
+    condition `check` (on `recent.<column>`) holds with each of `values`, newest first."""
+    recent = articles.order_by("-published_at", "-id").values("id", "published_at", column)[:RECENT]
     inner, params = recent.query.sql_with_params()
-    checks = " AND ".join(["strpos(' ' || recent.search_text || ' ', %s) > 0"] * len(query.phrases))
-    phrases = [" " + " ".join(p.tokens) + ("" if p.prefix else " ") for p in query.phrases]
+    checks = " AND ".join([check] * len(values))
     # A subquery in FROM so that the scan of the date index stops as soon as `limit` rows
     # pass (the ORM would turn it into an IN (…) that reads all RECENT rows first).
     sql = (
@@ -238,7 +222,7 @@ def _newest_containing(query: SearchQuery, limit: int) -> list[int]:
         "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *phrases, limit])
+        cursor.execute(sql, [*params, *values, limit])
         return [row[0] for row in cursor.fetchall()]
 
 

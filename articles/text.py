@@ -7,6 +7,11 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _HAN_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
 
 
+def story_slug(external_id: str | None, title: str) -> str:
+    """Return a story's address part: its id when it has one, else its title's pinyin."""
+    return ascii_slug(external_id or title, fallback="article")[:120]
+
+
 def ascii_slug(text: str, *, fallback: str = "item", max_length: int = 100) -> str:
     """Return an ASCII slug for `text`: Chinese runs as joined pinyin (中国经济网 -> zhongguojingjiwang)."""
     text = unicodedata.normalize("NFKC", text or "")

@@ -35,6 +35,14 @@ def watch_console(page) -> list[str]:
     return problems
 
 
+def log_in_as_editor(page, lands_on: str) -> None:
+    """Fill in the login form the page shows and wait for the page (a path) it leads to."""
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", EDITOR_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(rf".*{re.escape(lands_on)}$"))
+
+
 class EditorWorkflowBrowserTests(BrowserTestCase):
     def setUp(self):
         restore_default_categories()
@@ -52,10 +60,7 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
         page.goto(f"{self.live_server_url}/admin/articles/article/")
         self.assertIn("/admin/login/", page.url)
         self.assertIn("财经新闻台 · 编辑部", page.inner_text("#site-name"))
-        page.fill("#id_username", "editor")
-        page.fill("#id_password", EDITOR_PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(re.compile(r".*/admin/articles/article/$"))
+        log_in_as_editor(page, "/admin/articles/article/")
 
         # The start page leads to the day's queues.
         page.goto(f"{self.live_server_url}/admin/")
@@ -166,10 +171,7 @@ class SourceReviewBrowserTests(BrowserTestCase):
     def test_editor_reads_the_diff_and_takes_the_source_version(self):
         page = self.page()
         page.goto(f"{self.live_server_url}/admin/login/?next=/admin/articles/article/")
-        page.fill("#id_username", "editor")
-        page.fill("#id_password", EDITOR_PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(re.compile(r".*/admin/articles/article/$"))
+        log_in_as_editor(page, "/admin/articles/article/")
         page.click("#changelist-filter a:has-text('来源文件有更新')")
         page.wait_for_load_state()
         self.assertEqual(page.locator("#result_list tbody tr").count(), 1)
@@ -208,10 +210,7 @@ class ImportLedgerBrowserTests(BrowserTestCase):
         page = self.page()
         console = watch_console(page)
         page.goto(f"{self.live_server_url}/admin/login/?next=/admin/")
-        page.fill("#id_username", "editor")
-        page.fill("#id_password", EDITOR_PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(re.compile(r".*/admin/$"))
+        log_in_as_editor(page, "/admin/")
         page.click("#desk-queues a:has-text('有失败文件的导入')")
         page.wait_for_load_state()
         self.assertEqual(page.locator("#result_list tbody tr").count(), 1)

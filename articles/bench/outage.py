@@ -65,10 +65,10 @@ def run(*, database_url: str, work: Path, seconds: int, connections: int) -> dic
     wrk = results["result"]
     buckets: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
     for line in access_log.read_text().splitlines():
-        found = re.search(r"^time=(\S+) .* status=(\d+)", line)
-        if not found:
-            continue  # not a request (the warning that Redis is unreachable, say)
-        stamp, status = found.groups()
+        if "logger=gunicorn.access" not in line:
+            continue  # the warning that Redis is unreachable, say
+        stamp = re.search(r"^time=(\S+)", line).group(1)
+        status = re.search(r" status=(\d+)", line).group(1)
         at = datetime.fromisoformat(stamp).timestamp() - started
         buckets[int(at // 5) * 5][status[0] + "xx"] += 1
     return {"wrk": wrk, "events": {name: moment - started for name, moment in events.items()},

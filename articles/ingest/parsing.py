@@ -14,7 +14,7 @@ import yaml
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.plaintext import parse_text_dump
 from articles.search import search_document, vector_literal
-from articles.text import ascii_slug
+from articles.text import story_slug
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(1990, 1, 1, tzinfo=SITE_TZ)
@@ -413,7 +413,7 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         fingerprint=fingerprint_of(fields["title"], fields["text"]),
         search_text=search_text,
         search_vector=vector_literal(search_text),
-        slug=ascii_slug(fields.get("external_id") or fields["title"], fallback="article")[:120],
+        slug=story_slug(fields.get("external_id"), fields["title"]),
         **fields,
     )
 

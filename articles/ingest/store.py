@@ -4,7 +4,6 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from articles.models import (
 )
 from articles.search import search_document, vector_literal
 from articles.signals import identity_keys
-from articles.text import ascii_slug
+from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
 # Fields the importer owns until an editor changes them.
@@ -230,6 +229,7 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
     inferred = set(parsed.inferred) | ({"published_at"} if not parsed.published_at else set())
     article = Article(
         title=parsed.title[:300],
+        slug=parsed.slug or story_slug(parsed.external_id, parsed.title),
         summary=parsed.summary,
         body=parsed.body,
         published_at=published_at,
@@ -256,8 +256,7 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         original_url=parsed.original_url,
     )
     article.imported_values["category"] = article.category_id
-    if connection.vendor == "postgresql":
-        article.search_vector = parsed.search_vector or vector_literal(article.search_text)
+    article.search_vector = parsed.search_vector or vector_literal(article.search_text)
     return article
 
 
@@ -287,9 +286,6 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
                                   source=lookups.source(parsed), lookups=lookups, now=now,
                                   legacy_path=legacy)
             article.pk = next(ids)
-            if not article.slug:
-                article.slug = parsed.slug or ascii_slug(article.external_id or article.title,
-                                                         fallback="article")[:120]
             yield article
 
     articles = bulk.insert(Article, build())

@@ -170,9 +170,7 @@ class ArchiveView(ArticleListView):
         """The days of this month or months of this year (Beijing time) with a story: one query."""
         here = timezone.get_current_timezone()
         moments = (
-            Article.objects.published()
-            .filter(published_at__gte=self.start, published_at__lt=self.end)
-            .order_by()
+            self.object_list.order_by()  # this period's stories (get_queryset)
             .annotate(at=Trunc("published_at", unit, tzinfo=here))
             .values_list("at", flat=True)
             .distinct()
