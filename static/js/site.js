@@ -14,13 +14,54 @@
     box.select();
   });
 
-  // A publisher's image that no longer loads (moved, hot-link protected) is hidden with its
-  // figure rather than left as a broken icon.
-  function hideBroken(img) {
-    var figure = img.closest("figure");
-    (figure || img).classList.add("is-broken");
+  // A publisher's image that no longer loads (moved, hot-link protected, reader off-line) is
+  // hidden with everything that held only it, and with the line that only described it, so
+  // that the story closes up as if it had never had the picture: no empty figure margins, no
+  // caption or "注：" under nothing, no empty <p> or link left around it.
+  var PICTURE_NOTE = /^[(（]?(注|图|图片|图源|图片来源|资料图)[：:]/;
+  var NOTE_MAX = 80;  // a longer paragraph is prose, even if it starts with 注：
+  var MEDIA = "img, picture, video, audio, iframe, object, embed, svg, canvas, table";
+
+  function holdsNothingElse(parent, child) {
+    for (var node = parent.firstChild; node; node = node.nextSibling) {
+      if (node === child || node.nodeType === Node.COMMENT_NODE) continue;
+      if (node.nodeType === Node.TEXT_NODE) {
+        if (node.data.trim()) return false;
+      } else if (node.nodeType === Node.ELEMENT_NODE) {
+        if (node.tagName === "FIGCAPTION" || node.tagName === "BR") continue;
+        if (node.textContent.trim() || node.matches(MEDIA) || node.querySelector(MEDIA)) return false;
+      }
+    }
+    return true;
   }
 
+  function hideBroken(img) {
+    var body = img.closest(".story-body");
+    var holder = img;
+    while (holder.parentElement && holder.parentElement !== body
+           && holdsNothingElse(holder.parentElement, holder)) {
+      holder = holder.parentElement;
+    }
+    holder.classList.add("is-broken");
+    var next = holder.nextElementSibling;
+    if (next && next.tagName === "P" && !next.classList.contains("note")) {
+      var text = next.textContent.trim();
+      if (next.classList.contains("caption") || (PICTURE_NOTE.test(text) && text.length <= NOTE_MAX)) {
+        next.classList.add("is-broken");
+      }
+    }
+    hidePictureNotes(body);
+  }
+
+  // "(注：文内图片为…授权使用)" says nothing once no picture is shown.
+  function hidePictureNotes(body) {
+    if (!body || body.querySelector("img:not(.is-broken):not(.is-broken img)")) return;
+    body.querySelectorAll("p.note").forEach(function (note) {
+      if (/图/.test(note.textContent)) note.classList.add("is-broken");
+    });
+  }
+
+  document.querySelectorAll(".story-body").forEach(hidePictureNotes);
   document.querySelectorAll(".story-body img").forEach(function (img) {
     if (img.complete && img.naturalWidth === 0 && img.currentSrc) {
       hideBroken(img);
