@@ -1,13 +1,13 @@
 """The newsroom's data: publishers, sections, listed companies, articles and the import ledger."""
 
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
+from articles.links import path_to
 from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
 from articles.text import ascii_slug, story_slug
 
@@ -34,7 +34,7 @@ class Source(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:source", kwargs={"slug": self.slug})
+        return path_to("articles:source", self.slug)
 
 
 class SourceKey(models.Model):
@@ -81,7 +81,7 @@ class Category(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:category", kwargs={"slug": self.slug})
+        return path_to("articles:category", self.slug)
 
     def keyword_list(self) -> list[str]:
         raw = self.keywords.replace("，", ",").replace("\n", ",")
@@ -114,7 +114,7 @@ class Stock(models.Model):
         return f"{self.symbol} {self.name}".strip()
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:stock", kwargs={"symbol": self.symbol})
+        return path_to("articles:stock", self.symbol)
 
     @property
     def symbol(self) -> str:
@@ -133,7 +133,7 @@ class ArticleTag(TagBase):
         return f"{slug}-{i}" if i is not None else slug
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:tag", kwargs={"slug": self.slug})
+        return path_to("articles:tag", self.slug)
 
 
 class TaggedArticle(ItemBase):
@@ -202,50 +202,6 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         """Only what list pages and feeds show, with the relations they print."""
         return self.select_related("source", "category").defer("body", *NOT_SHOWN)
-
-    # Reads for the public site (articles/views/). `published_at__lte` / `__gte` repeat the
-    # bound so that the date index is entered at the article, not walked from today.
-    def before(self, article):
-        """Stories published before `article`, newest first."""
-        return self.filter(published_at__lte=article.published_at).filter(
-            Q(published_at__lt=article.published_at) | Q(pk__lt=article.pk)
-        ).order_by("-published_at", "-id")
-
-    def after(self, article):
-        """Stories published after `article`, oldest first."""
-        return self.filter(published_at__gte=article.published_at).filter(
-            Q(published_at__gt=article.published_at) | Q(pk__gt=article.pk)
-        ).order_by("published_at", "id")
-
-    # One semi-join each (not an OR or a UNION of both): the planner then either fetches a
-    # rare stock's few stories or walks the date index for a common one.
-    def with_stocks(self, stock_ids):
-        """Stories about any of the stocks `stock_ids`."""
-        through = Article.stocks.through.objects.filter(stock_id__in=stock_ids)
-        return self.filter(pk__in=through.values("article_id"))
-
-    def with_tags(self, tag_ids):
-        """Stories with any of the tags `tag_ids`."""
-        tagged = TaggedArticle.objects.filter(tag_id__in=tag_ids)
-        return self.filter(pk__in=tagged.values("content_object_id"))
-
-    def latest_ids_per(self, field: str, values, *, count: int) -> list[int]:
-        """Return the ids of the newest `count` stories for each of `values` of `field`.
-
-        One query (a UNION ALL of small index range scans) instead of one per value, and no
-        window function over the whole table.
-        """
-        parts, params = [], []
-        for i, value in enumerate(values):
-            part = self.filter(**{field: value}).order_by("-published_at", "-id").values("id")
-            sql, part_params = part[:count].query.sql_with_params()
-            parts.append(f"SELECT * FROM ({sql}) AS part{i}")  # noqa: S608 (ORM-compiled SQL)
-            params.extend(part_params)
-        if not parts:
-            return []
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            return [row[0] for row in cursor.fetchall()]
 
 
 class Article(models.Model):
@@ -361,7 +317,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug or "a"})
+        return path_to("articles:detail", self.pk, self.slug or "a")
 
     def build_search_text(self) -> str:
         return search_document(self.title, self.summary, html_to_text(self.body))

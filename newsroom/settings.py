@@ -121,6 +121,14 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 
 TEMPLATES = [
     {
+        # The public site's templates (templates/, not admin/): newsroom/jinja2.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "newsroom.jinja2.environment"},
+    },
+    {
+        # The admin's, with its overrides in templates/admin/, and Django's sitemaps.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
@@ -129,7 +137,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "articles.context_processors.site",
             ],
         },
     },
@@ -203,6 +210,10 @@ else:
 PAGE_CACHE_SECONDS = int(
     os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "300" if REDIS_URL or DEBUG else "0")
 )
+# PostgreSQL: the public pages' hot reads (articles/reads.py) are prepared statements, planned
+# once per connection. Turn off behind a pooler that cannot keep them (PgBouncer in
+# transaction mode before 1.21).
+NEWSROOM_PREPARED_READS = env_bool("NEWSROOM_PREPARED_READS", default=True)
 
 # The import pipeline
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -1,5 +1,6 @@
 """Lists per source, category, tag and stock, and the date archives."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,6 +176,19 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         if (future.year, future.month) != (newest.year, newest.month):
             self.assertNotContains(response, f'href="/archive/{future:%Y/%m}/"')
 
+    def test_archive_index_links_only_months_with_stories(self):
+        response = self.client.get("/archive/")
+        html = response.content.decode()
+        with_stories = {(timezone.localtime(m).year, timezone.localtime(m).month)
+                        for m in Article.objects.published().values_list("published_at", flat=True)}
+        linked = {(int(y), int(m)) for y, m in re.findall(r'href="/archive/(\d{4})/(\d{2})/"', html)}
+        self.assertEqual(linked, with_stories)
+        # The months between without a story are printed, not linked.
+        empty = re.findall(r'<span class="date-empty"[^>]*>(\d+)月</span>', html)
+        first, last = min(with_stories), max(with_stories)
+        months_between = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+        self.assertEqual(len(empty) + len(linked), months_between)
+
     def test_archive_index_without_stories(self):
         Article.objects.all().delete()
         response = self.client.get("/archive/")
@@ -188,5 +202,5 @@ class ArchiveTests(FreshCacheMixin, TestCase):
             self.client.get(f"/archive/{timezone.localdate():%Y/%m}/")
         with self.assertNumQueries(2):  # a day: no links below it
             self.client.get(f"/archive/{timezone.localdate():%Y/%m/%d}/")
-        with self.assertNumQueries(3):  # the oldest story, the newest, the section links
+        with self.assertNumQueries(4):  # the oldest story, the newest, the months, the sections
             self.client.get("/archive/")

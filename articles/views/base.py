@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.http import Http404
 from django.views.generic import ListView
 
-from articles.models import Category
+from articles import reads
 
 # Lists page by offset; deeper than this, readers go by date (archives) and robots by sitemap.
 MAX_LIST_PAGES = 500
@@ -31,7 +31,7 @@ class PublicPageMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("nav_categories", list(Category.objects.all()))
+        context.setdefault("nav_categories", reads.sections())
         context["meta"] = self.get_meta()
         return context
 
@@ -69,24 +69,40 @@ def page_number(request, *, max_pages: int) -> int:
     return int(raw)
 
 
-def window_page(queryset, *, number: int, per_page: int) -> WindowPage:
-    offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
+def window_page(fetch, *, number: int, per_page: int) -> WindowPage:
+    """Page `number` of the rows `fetch(limit=, offset=)` returns: one row more than a page
+    says whether there is a next one."""
+    rows = fetch(limit=per_page + 1, offset=(number - 1) * per_page)
     if number > 1 and not rows:
         raise Http404("没有这一页")
     return WindowPage(rows[:per_page], number, per_page, len(rows) > per_page)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Which published stories a list page shows: an SQL condition on `a` (articles/reads.py)."""
+
+    where: str = ""
+    params: tuple = ()
+
+    def fetch(self, *, limit: int, offset: int) -> list:
+        return reads.listing(self.where, self.params, limit=limit, offset=offset)
+
+
 class ArticleListView(PublicPageMixin, ListView):
-    """A list of stories, newest first, paged without counting them (one query per page)."""
+    """A list of stories, newest first, paged without counting them (one query per page).
+
+    get_queryset() returns a Listing rather than a QuerySet: the page's rows are read by one
+    hand-written statement (articles/reads.py).
+    """
 
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = 20
 
-    def paginate_queryset(self, queryset, page_size):
+    def paginate_queryset(self, listing, page_size):
         number = page_number(self.request, max_pages=MAX_LIST_PAGES)
-        page = window_page(queryset, number=number, per_page=page_size)
+        page = window_page(listing.fetch, number=number, per_page=page_size)
         return None, page, page.object_list, page.has_other_pages()
 
     def page_path(self) -> str:

@@ -1,17 +1,18 @@
 """The story page (also rendered by the admin's preview, for stories not yet published)."""
 
+from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import DetailView
 
-from articles.models import NOT_SHOWN, Article
+from articles import reads
+from articles.models import Article
+from articles.rendering import first_image
 from articles.views.base import PageMeta, PublicPageMixin
 
 RELATED_COUNT = 6
 
 
 def article_meta(article: Article) -> PageMeta:
-    from articles.templatetags.newsroom import first_image
-
     return PageMeta(
         title=article.title,
         description=article.summary or article.title,
@@ -22,15 +23,17 @@ def article_meta(article: Article) -> PageMeta:
 
 
 class ArticleDetailView(PublicPageMixin, DetailView):
-    context_object_name = "article"
+    """A published story: four queries (the story, its tags and stocks, the section links,
+    and its neighbours with the related stories), whatever the size of the archive."""
 
-    def get_queryset(self):
-        return (
-            Article.objects.published()
-            .select_related("source", "category")
-            .prefetch_related("tags", "stocks")
-            .defer(*NOT_SHOWN)
-        )
+    context_object_name = "article"
+    model = Article
+
+    def get_object(self, queryset=None):
+        article = reads.story(self.kwargs["pk"])
+        if article is None:
+            raise Http404("稿件不存在")
+        return article
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -44,35 +47,14 @@ class ArticleDetailView(PublicPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object
-        others = Article.objects.published().for_listing()
+        tags, stocks = reads.labels(article)
+        around = reads.around(article, stock_ids=[stock.pk for stock in stocks],
+                              tag_ids=[tag.pk for tag in tags], related_count=RELATED_COUNT)
         context.update(
-            related=related_stories(article, others),
-            previous_article=others.before(article).first(),
-            next_article=others.after(article).first(),
+            tags=tags,
+            stocks=stocks,
+            related=around.related,
+            previous_article=around.previous,
+            next_article=around.next,
         )
         return context
-
-
-def related_stories(article: Article, others) -> list[Article]:
-    """Up to RELATED_COUNT stories: same stocks first, then same tags, then same section.
-
-    One query per kind, each only while the list is short: at most three.
-    """
-    others = others.exclude(pk=article.pk)
-    found: list[Article] = []
-
-    def add(stories):
-        for story in stories:
-            if story not in found and len(found) < RELATED_COUNT:
-                found.append(story)
-
-    stock_ids = [stock.pk for stock in article.stocks.all()]
-    tag_ids = [tag.pk for tag in article.tags.all()]
-    if stock_ids:
-        add(others.with_stocks(stock_ids)[:RELATED_COUNT])
-    if tag_ids and len(found) < RELATED_COUNT:
-        add(others.with_tags(tag_ids).exclude(pk__in=[s.pk for s in found])[:RELATED_COUNT])
-    if article.category_id and len(found) < RELATED_COUNT:
-        add(others.filter(category_id=article.category_id)
-            .exclude(pk__in=[s.pk for s in found])[: RELATED_COUNT - len(found)])
-    return found

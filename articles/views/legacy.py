@@ -9,7 +9,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from articles.models import Article
-from articles.templatetags.newsroom import absolute_url
+from articles.rendering import absolute_url
 
 
 @require_safe

@@ -6,22 +6,29 @@ from datetime import date, datetime, timedelta
 
 from django.db.models.functions import Trunc
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from articles import reads
 from articles.models import Article, ArticleTag, Category, Source, Stock
-from articles.views.base import ArticleListView, PageMeta, PublicPageMixin
+from articles.views.base import ArticleListView, Listing, PageMeta, PublicPageMixin
 
 SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)([A-Z0-9.]{1,16})$")
+
+
+def found(subject):
+    if subject is None:
+        raise Http404("没有这个页面")
+    return subject
 
 
 class SubjectListView(ArticleListView):
     """Stories about one source, category, tag or stock (`subject`)."""
 
     kind = ""  # 来源, 栏目 … shown above the heading
-    relation = ""  # the Article field that points at the subject
+    condition = ""  # the SQL condition on the subject's id (articles/reads.py)
     feed_name = ""  # URL name of the subject's feed
 
     def get_subject(self):
@@ -29,7 +36,7 @@ class SubjectListView(ArticleListView):
 
     def get_queryset(self):
         self.subject = self.get_subject()
-        return Article.objects.published().for_listing().filter(**{self.relation: self.subject})
+        return Listing(self.condition, (self.subject.pk,))
 
     def heading(self) -> str:
         return str(self.subject)
@@ -52,38 +59,40 @@ class SubjectListView(ArticleListView):
 
 
 class SourceView(SubjectListView):
-    kind, relation, feed_name, url_kwarg = "来源", "source", "source_feed", "slug"
+    kind, condition, feed_name, url_kwarg = "来源", reads.BY_SOURCE, "source_feed", "slug"
 
     def get_subject(self):
-        return get_object_or_404(Source, slug=self.kwargs["slug"])
+        return found(reads.one(Source, ("id", "name", "slug", "url"), slug=self.kwargs["slug"]))
 
 
 class CategoryView(SubjectListView):
-    kind, relation, feed_name, url_kwarg = "栏目", "category", "category_feed", "slug"
+    kind, condition, feed_name, url_kwarg = "栏目", reads.BY_CATEGORY, "category_feed", "slug"
 
     def get_subject(self):
-        return get_object_or_404(Category, slug=self.kwargs["slug"])
+        return found(reads.one(Category, ("id", "name", "slug", "description"),
+                               slug=self.kwargs["slug"]))
 
     def description(self) -> str:
         return self.subject.description or super().description()
 
 
 class TagView(SubjectListView):
-    kind, relation, feed_name, url_kwarg = "标签", "tags", "tag_feed", "slug"
+    kind, condition, feed_name, url_kwarg = "标签", reads.BY_TAG, "tag_feed", "slug"
 
     def get_subject(self):
-        return get_object_or_404(ArticleTag, slug=self.kwargs["slug"])
+        return found(reads.one(ArticleTag, ("id", "name", "slug"), slug=self.kwargs["slug"]))
 
 
 def stock_for_symbol(symbol: str) -> Stock:
     match = SYMBOL.match(symbol.upper())
     if not match:
         raise Http404("没有这只股票")
-    return get_object_or_404(Stock, market=match[1], code=match[2])
+    return found(reads.one(Stock, ("id", "market", "code", "name"), market=match[1],
+                           code=match[2]))
 
 
 class StockView(SubjectListView):
-    kind, relation, feed_name, url_kwarg = "股票", "stocks", "stock_feed", "symbol"
+    kind, condition, feed_name, url_kwarg = "股票", reads.BY_STOCK, "stock_feed", "symbol"
 
     def get(self, request, *args, **kwargs):
         if kwargs["symbol"] != kwargs["symbol"].upper():
@@ -134,9 +143,7 @@ class ArchiveView(ArticleListView):
     def get_queryset(self):
         year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
         self.start, self.end = day_bounds(year, month, day)
-        return Article.objects.published().for_listing().filter(
-            published_at__gte=self.start, published_at__lt=self.end
-        )
+        return Listing(reads.IN_PERIOD, tuple(reads.period_params(self.start, self.end)))
 
     def heading(self) -> str:
         year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
@@ -170,7 +177,9 @@ class ArchiveView(ArticleListView):
         """The days of this month or months of this year (Beijing time) with a story: one query."""
         here = timezone.get_current_timezone()
         moments = (
-            self.object_list.order_by()  # this period's stories (get_queryset)
+            Article.objects.published()
+            .filter(published_at__gte=self.start, published_at__lt=self.end)
+            .order_by()
             .annotate(at=Trunc("published_at", unit, tzinfo=here))
             .values_list("at", flat=True)
             .distinct()
@@ -208,16 +217,17 @@ class ArchiveIndexView(PublicPageMixin, TemplateView):
                         path=self.request.path)
 
     def get_context_data(self, **kwargs):
-        # Two index seeks: one MIN() and one MAX() query (SQLite scans for both in one).
+        # Two index seeks (the oldest and newest stories), then one probe per month between.
         moments = Article.objects.published().values_list("published_at", flat=True)
         oldest = moments.order_by("published_at").first()
         newest = moments.order_by("-published_at").first()
-        years = []
+        years = []  # [(year, [(month, has stories)])], newest year first
         if oldest and newest:
             first, last = timezone.localtime(oldest), timezone.localtime(newest)
-            years = [
-                (y, range(first.month if y == first.year else 1,
-                          (last.month if y == last.year else 12) + 1))
-                for y in range(last.year, first.year - 1, -1)
-            ]
+            months = [(y, m) for y in range(last.year, first.year - 1, -1)
+                      for m in range(first.month if y == first.year else 1,
+                                     (last.month if y == last.year else 12) + 1)]
+            active = reads.periods_with_stories([day_bounds(y, m) for y, m in months])
+            for y in range(last.year, first.year - 1, -1):
+                years.append((y, [(m, i in active) for i, (yy, m) in enumerate(months) if yy == y]))
         return super().get_context_data(years=years, **kwargs)

@@ -1,0 +1,347 @@
+"""Hand-written reads for the public site's busiest pages: a story and the lists of stories.
+
+Each page's rows come in one or two plain SQL statements over the same indexes the ORM's
+queries used. Compiling a QuerySet cost ~0.5-1 ms per query and building full model rows as
+much again (profiled at 100,000 articles), several times the database's own work; these
+statements select only the columns the pages print and build light model instances from the
+tuples. The SQL is portable (SQLite and PostgreSQL): UNION ALL parts are wrapped in subqueries
+so that each may keep its own ORDER BY and LIMIT.
+
+Filtering by publication state is the same as `ArticleQuerySet.published()`; tests compare
+these reads with the QuerySet ones.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from articles.models import Article, ArticleTag, Category, Source, Stock
+
+PUBLISHED = "a.status = %s AND a.published_at <= %s"
+# The columns a list item prints; the joins are on primary keys of two small tables.
+LISTING_COLUMNS = (
+    "a.id, a.title, a.slug, a.summary, a.published_at, "
+    "a.source_id, s.name, s.slug, a.category_id, c.name, c.slug"
+)
+LISTING_FROM = (
+    "articles_article a "
+    "LEFT JOIN articles_source s ON s.id = a.source_id "
+    "LEFT JOIN articles_category c ON c.id = a.category_id"
+)
+NEWEST_FIRST = "ORDER BY a.published_at DESC, a.id DESC"
+_LISTING_FIELDS = ("id", "title", "slug", "summary", "published_at", "source_id", "category_id")
+_PAGER_FIELDS = ("id", "title", "slug", "published_at")
+
+
+def published_params() -> list:
+    """The parameters of PUBLISHED: what `ArticleQuerySet.published()` filters on, now."""
+    return [Article.Status.PUBLISHED, _db_datetime(timezone.now())]
+
+
+def _db_datetime(moment):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _py_datetime(value):
+    # PostgreSQL's driver returns aware datetimes; SQLite's returns naive UTC ones (or text
+    # from a UNION), which the ORM's converter turns into aware ones.
+    if value is None or getattr(value, "tzinfo", None) is not None:
+        return value
+    return connection.ops.convert_datetimefield_value(value, None, connection)
+
+
+@cache
+def _model_order(model, fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    attnames = [f.attname for f in model._meta.concrete_fields if f.attname in fields]
+    return tuple(attnames), tuple(fields.index(name) for name in attnames)
+
+
+def _build(model, fields: tuple[str, ...], values):
+    """An instance of `model` with only `fields` loaded (the others deferred), no query."""
+    names, order = _model_order(model, fields)
+    # from_db() takes the values in the model's field order.
+    return model.from_db(connection.alias, names, [values[i] for i in order])
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _run(sql: str, params: list, *, prepare: bool) -> list[tuple]:
+    with _cursor(prepare) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """Binds parameters on the server and keeps the statement's plan for the connection."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        result = super().execute(query, params, prepare=True, binary=binary)
+        # Django's query log (DEBUG, assertNumQueries' messages) reads the statement from
+        # cursor._query, which only psycopg's client-side binding cursors set.
+        self._query = _LoggedStatement(self.connection, query, params)
+        return result
+
+
+class _LoggedStatement:
+    """The statement as its values would spell it, built only when the log asks for it."""
+
+    def __init__(self, conn, query, params):
+        self.conn, self.statement, self.params = conn, query, params
+
+    @property
+    def query(self) -> bytes:
+        return psycopg.ClientCursor(self.conn).mogrify(self.statement, self.params).encode()
+
+
+def _cursor(prepare: bool):
+    """A cursor that prepares its statements on PostgreSQL when `prepare` (and prepared reads
+    are on), else Django's usual one; either way counted and logged as Django's are."""
+    if not (prepare and connection.vendor == "postgresql" and settings.NEWSROOM_PREPARED_READS):
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens connections with preparing off (None ignores even prepare=True). Its
+        # own cursors bind parameters on the client and never prepare, so a threshold no
+        # statement reaches turns on only this module's explicit preparing.
+        raw.prepare_threshold = 2**31
+    with connection.wrap_database_errors:
+        # As BaseDatabaseWrapper._cursor(), with another psycopg cursor class.
+        return connection._prepare_cursor(_PreparedCursor(raw))
+
+
+class _Related:
+    """Builds each source and category of a page once, however many stories share it."""
+
+    def __init__(self):
+        self.seen: dict[tuple, object] = {}
+
+    def get(self, model, pk, name, slug):
+        if pk is None:
+            return None
+        key = (model, pk)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = _build(model, ("id", "name", "slug"), (pk, name, slug))
+        return found
+
+
+def _listing_article(row, related: _Related) -> Article:
+    pk, title, slug, summary, published_at, source_id, source_name, source_slug, \
+        category_id, category_name, category_slug = row
+    article = _build(Article, _LISTING_FIELDS,
+                              (pk, title, slug, summary, _py_datetime(published_at), source_id,
+                               category_id))
+    # As select_related() would: the relations are read without a query.
+    cache = article._state.fields_cache
+    cache["source"] = related.get(Source, source_id, source_name, source_slug)
+    cache["category"] = related.get(Category, category_id, category_name, category_slug)
+    return article
+
+
+def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
+            order: str = NEWEST_FIRST) -> list[Article]:
+    """Return published stories matching the SQL condition `where` on `a` (articles_article),
+    newest first, with their source and category: one query.
+
+    Prepared (planned once per connection) unless the best plan depends on the value: a
+    rare tag's or stock's stories are fetched by id, a common one's by walking the date index.
+    """
+    condition = PUBLISHED + (f" AND ({where})" if where else "")
+    sql = (f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
+           f"{order} LIMIT %s OFFSET %s")
+    related = _Related()
+    rows = _run(sql, [*published_params(), *params, limit, offset],
+                prepare=where not in VALUE_DEPENDENT)
+    return [_listing_article(row, related) for row in rows]
+
+
+# Conditions for the subject lists, on `a`, each with one parameter.
+BY_SOURCE = "a.source_id = %s"
+BY_CATEGORY = "a.category_id = %s"
+BY_TAG = ("a.id IN (SELECT t.content_object_id FROM articles_taggedarticle t "
+          "WHERE t.tag_id = %s)")
+BY_STOCK = "a.id IN (SELECT x.article_id FROM articles_article_stocks x WHERE x.stock_id = %s)"
+IN_PERIOD = "a.published_at >= %s AND a.published_at < %s"
+VALUE_DEPENDENT = {BY_TAG, BY_STOCK}
+
+
+def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
+    """Return the newest `count` published stories for each value of each column of `groups`
+    ({"source_id": [1, 2], "category_id": [3]}), with their sources and categories: two
+    queries. The ids come from a UNION ALL of small index range scans, one per value (no
+    window function over the whole table)."""
+    parts, params = [], []
+    for column, values in groups.items():
+        if column not in {"source_id", "category_id"}:
+            raise ValueError(f"no index for the latest stories per {column}")
+        for value in values:
+            parts.append(f"SELECT * FROM (SELECT a.id FROM articles_article a WHERE {PUBLISHED} "  # noqa: S608
+                         f"AND a.{column} = %s {NEWEST_FIRST} LIMIT {int(count)}) AS part{len(parts)}")
+            params += [*published_params(), value]
+    if not parts:
+        return []
+    ids = sorted({row[0] for row in _run(" UNION ALL ".join(parts), params, prepare=False)})
+    if not ids:
+        return []
+    return listing(f"a.id IN ({_marks(ids)})", ids, limit=len(ids))
+
+
+def periods_with_stories(periods: list[tuple]) -> set[int]:
+    """Return the indexes of the [start, end) `periods` that hold a published story: one
+    query, an index probe per period (no scan of the stories themselves)."""
+    parts, params = [], []
+    for i, (start, end) in enumerate(periods):
+        parts.append(f"SELECT {int(i)} WHERE EXISTS (SELECT 1 FROM articles_article a "  # noqa: S608
+                     f"WHERE {PUBLISHED} AND {IN_PERIOD})")
+        params += [*published_params(), *period_params(start, end)]
+    if not parts:
+        return set()
+    return {row[0] for row in _run(" UNION ALL ".join(parts), params, prepare=False)}
+
+
+def period_params(start, end) -> list:
+    return [_db_datetime(start), _db_datetime(end)]
+
+
+def one(model, fields: tuple[str, ...], **where):
+    """Return the `model` row matching the column values `where` (a unique key), with only
+    `fields` loaded, or None: one query."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    condition = " AND ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in where)
+    rows = _run(f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {condition}",  # noqa: S608
+                list(where.values()), prepare=True)
+    return _build(model, fields, rows[0]) if rows else None
+
+
+def sections() -> list[Category]:
+    """Return the site's sections in navigation order (as Category.Meta.ordering): one query."""
+    rows = _run('SELECT id, name, slug FROM articles_category ORDER BY "order", name', [],
+                prepare=True)
+    return [_build(Category, ("id", "name", "slug"), row) for row in rows]
+
+
+def story(pk: int) -> Article | None:
+    """Return the published story `pk` with its source and category, or None: one query."""
+    sql = (
+        "SELECT a.id, a.title, a.slug, a.summary, a.body, a.published_at, a.status, "  # noqa: S608
+        "a.original_url, a.updated_at, a.source_id, s.name, s.slug, s.url, "
+        "a.category_id, c.name, c.slug "
+        f"FROM {LISTING_FROM} WHERE a.id = %s AND {PUBLISHED}"
+    )
+    rows = _run(sql, [pk, *published_params()], prepare=True)
+    if not rows:
+        return None
+    (pk, title, slug, summary, body, published_at, status, original_url, updated_at,
+     source_id, source_name, source_slug, source_url,
+     category_id, category_name, category_slug) = rows[0]
+    article = _build(
+        Article,
+        ("id", "title", "slug", "summary", "body", "published_at", "status", "original_url",
+         "updated_at", "source_id", "category_id"),
+        (pk, title, slug, summary, body, _py_datetime(published_at), status, original_url,
+         _py_datetime(updated_at), source_id, category_id),
+    )
+    cache = article._state.fields_cache
+    cache["source"] = None if source_id is None else _build(
+        Source, ("id", "name", "slug", "url"), (source_id, source_name, source_slug, source_url))
+    cache["category"] = None if category_id is None else _build(
+        Category, ("id", "name", "slug"), (category_id, category_name, category_slug))
+    return article
+
+
+def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
+    """Return the story's tags (by name) and stocks (by market and code): one query."""
+    sql = (
+        "SELECT * FROM (SELECT 't', g.id, g.name, g.slug, '' FROM articles_articletag g "
+        "JOIN articles_taggedarticle t ON t.tag_id = g.id WHERE t.content_object_id = %s) AS tags "
+        "UNION ALL "
+        "SELECT * FROM (SELECT 's', k.id, k.market, k.code, k.name FROM articles_stock k "
+        "JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id = %s) AS stocks"
+    )
+    tags, stocks = [], []
+    for kind, pk, first, second, third in _run(sql, [article.pk, article.pk], prepare=True):
+        if kind == "t":
+            tags.append(_build(ArticleTag, ("id", "name", "slug"),
+                                           (pk, first, second)))
+        else:
+            stocks.append(_build(Stock, ("id", "market", "code", "name"),
+                                        (pk, first, second, third)))
+    tags.sort(key=lambda tag: tag.name)
+    stocks.sort(key=lambda stock: (stock.market, stock.code))
+    return tags, stocks
+
+
+@dataclass
+class Around:
+    """What a story page links to besides the story: its neighbours and related stories."""
+
+    previous: Article | None
+    next: Article | None
+    related: list[Article]
+
+
+def around(article: Article, *, stock_ids: list[int], tag_ids: list[int],
+           related_count: int) -> Around:
+    """Return the previous and next published stories and up to `related_count` related ones
+    (same stocks first, then same tags, then same section, newest first): one query.
+
+    Each part is a small index walk with its own LIMIT; a later kind fetches enough rows to
+    fill the list even when all of an earlier kind's stories repeat in it. The ids are
+    passed as values (not as a subquery) so that the planner can tell a rare stock or tag
+    from a common one.
+    """
+    moment = _db_datetime(article.published_at)
+    pub = published_params()
+    columns = "a.id, a.title, a.slug, a.published_at"
+    parts, params = [], []
+
+    def part(kind: str, where: str, where_params: list, order: str, limit: int):
+        parts.append(
+            f"SELECT * FROM (SELECT '{kind}' AS kind, {columns} FROM articles_article a "  # noqa: S608
+            f"WHERE {PUBLISHED} AND {where} {order} LIMIT {int(limit)}) AS part_{kind}"
+        )
+        params.extend([*pub, *where_params])
+
+    part("p", "a.published_at <= %s AND (a.published_at < %s OR a.id < %s)",
+         [moment, moment, article.pk], NEWEST_FIRST, 1)
+    part("n", "a.published_at >= %s AND (a.published_at > %s OR a.id > %s)",
+         [moment, moment, article.pk], "ORDER BY a.published_at ASC, a.id ASC", 1)
+    if stock_ids:
+        part("s", f"a.id <> %s AND a.id IN (SELECT x.article_id FROM articles_article_stocks x "  # noqa: S608
+                  f"WHERE x.stock_id IN ({_marks(stock_ids)}))",
+             [article.pk, *stock_ids], NEWEST_FIRST, related_count)
+    if tag_ids:
+        part("t", f"a.id <> %s AND a.id IN (SELECT t.content_object_id FROM "  # noqa: S608
+                  f"articles_taggedarticle t WHERE t.tag_id IN ({_marks(tag_ids)}))",
+             [article.pk, *tag_ids], NEWEST_FIRST, 2 * related_count)
+    if article.category_id:
+        part("c", "a.id <> %s AND a.category_id = %s", [article.pk, article.category_id],
+             NEWEST_FIRST, 2 * related_count)
+    found: dict[str, list[Article]] = {"p": [], "n": [], "s": [], "t": [], "c": []}
+    # The related parts' plans depend on which stocks and tags (rare or common): those
+    # statements are planned afresh each time.
+    statement = " UNION ALL ".join(parts)
+    for kind, *values in _run(statement, params, prepare=not (stock_ids or tag_ids)):
+        values[3] = _py_datetime(values[3])
+        found[kind].append(_build(Article, _PAGER_FIELDS, values))
+    related: list[Article] = []
+    seen: set[int] = set()
+    for kind in "stc":
+        for candidate in found[kind]:
+            if len(related) < related_count and candidate.pk not in seen:
+                seen.add(candidate.pk)
+                related.append(candidate)
+    return Around(
+        previous=found["p"][0] if found["p"] else None,
+        next=found["n"][0] if found["n"] else None,
+        related=related,
+    )

@@ -1,0 +1,220 @@
+"""The public pages' hand-written reads give what the equivalent QuerySets give, on the real
+seed and corpus stories, on SQLite and on PostgreSQL."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Q
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles import reads
+from articles.models import Article, ArticleTag, Category, Source, Stock
+from tests.site_support import (
+    SUNING_HAIER,
+    add_stories,
+    create_hidden_stories,
+    import_published,
+)
+
+
+def listed(where="", params=(), *, limit=1000, offset=0):
+    return reads.listing(where, params, limit=limit, offset=offset)
+
+
+class ImportedTestCase(TestCase):
+    """The seeds and the corpus, published, and a story in every state readers never see."""
+
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.hidden = create_hidden_stories()
+        cls.haier = Article.objects.get(external_id=SUNING_HAIER)
+
+
+class ListingTests(ImportedTestCase):
+    def test_every_condition_matches_its_queryset(self):
+        published = Article.objects.published()
+        tag = ArticleTag.objects.get(name="新能源")
+        stock = self.haier.stocks.first()
+        start = self.haier.published_at - timedelta(days=40)
+        cases = {
+            "all": ("", (), published),
+            "source": (reads.BY_SOURCE, (self.haier.source_id,),
+                       published.filter(source=self.haier.source)),
+            "category": (reads.BY_CATEGORY, (self.haier.category_id,),
+                         published.filter(category=self.haier.category)),
+            "tag": (reads.BY_TAG, (tag.pk,), published.filter(tags=tag)),
+            "stock": (reads.BY_STOCK, (stock.pk,), published.filter(stocks=stock)),
+            "period": (reads.IN_PERIOD, reads.period_params(start, self.haier.published_at),
+                       published.filter(published_at__gte=start,
+                                        published_at__lt=self.haier.published_at)),
+        }
+        for name, (where, params, expected) in cases.items():
+            with self.subTest(name):
+                rows = listed(where, params)
+                self.assertTrue(rows)
+                self.assertEqual(rows, list(expected.order_by("-published_at", "-id")))
+                for hidden in self.hidden.values():
+                    self.assertNotIn(hidden, rows)
+
+    def test_rows_carry_what_a_list_item_prints(self):
+        for story in listed(limit=30):
+            expected = Article.objects.select_related("source", "category").get(pk=story.pk)
+            self.assertEqual(
+                (story.title, story.slug, story.summary, story.published_at),
+                (expected.title, expected.slug, expected.summary, expected.published_at),
+            )
+            self.assertTrue(timezone.is_aware(story.published_at))
+            self.assertEqual(story.get_absolute_url(), expected.get_absolute_url())
+            self.assertEqual(story.source, expected.source)
+            self.assertEqual(story.source and story.source.name,
+                             expected.source and expected.source.name)
+            self.assertEqual(story.category and story.category.get_absolute_url(),
+                             expected.category and expected.category.get_absolute_url())
+
+    def test_relations_are_read_without_further_queries(self):
+        with self.assertNumQueries(1):
+            rows = listed(limit=50)
+            names = [(row.source.name if row.source else "", row.category.name
+                      if row.category else "") for row in rows]
+        self.assertEqual(len(names), 50)
+
+    def test_limit_and_offset_page_through_the_same_order(self):
+        everything = listed()
+        self.assertEqual(listed(limit=7, offset=0) + listed(limit=7, offset=7), everything[:14])
+
+
+class StoryTests(ImportedTestCase):
+    def test_story_is_read_with_source_and_category_in_one_query(self):
+        with self.assertNumQueries(1):
+            story = reads.story(self.haier.pk)
+            printed = (story.title, story.body, story.source.name, story.source.url,
+                       story.category.name, story.original_url)
+        self.assertEqual(printed, (self.haier.title, self.haier.body, self.haier.source.name,
+                                   self.haier.source.url, self.haier.category.name,
+                                   self.haier.original_url))
+        self.assertEqual(story.updated_at, self.haier.updated_at)
+
+    def test_unpublished_and_future_stories_are_not_read(self):
+        for state, story in self.hidden.items():
+            with self.subTest(state):
+                self.assertIsNone(reads.story(story.pk))
+        self.assertIsNone(reads.story(10**9))
+
+    def test_labels_are_the_story_tags_and_stocks(self):
+        with self.assertNumQueries(1):
+            tags, stocks = reads.labels(self.haier)
+        self.assertEqual(tags, list(self.haier.tags.order_by("name")))
+        self.assertEqual(stocks, list(self.haier.stocks.order_by("market", "code")))
+        self.assertTrue(stocks)
+        self.assertEqual([s.symbol for s in stocks], [s.symbol for s in self.haier.stocks.all()])
+
+    def test_sections_in_navigation_order(self):
+        self.assertEqual(reads.sections(), list(Category.objects.all()))
+
+    def test_one_reads_a_row_by_unique_key(self):
+        stock = self.haier.stocks.first()
+        found = reads.one(Stock, ("id", "market", "code", "name"), market=stock.market,
+                          code=stock.code)
+        self.assertEqual((found.pk, found.symbol), (stock.pk, stock.symbol))
+        self.assertIsNone(reads.one(Source, ("id", "name"), slug="no-such-source"))
+
+
+class AroundTests(ImportedTestCase):
+    def around(self, article):
+        tags, stocks = reads.labels(article)
+        return reads.around(article, stock_ids=[s.pk for s in stocks],
+                            tag_ids=[t.pk for t in tags], related_count=6)
+
+    def test_neighbours_are_the_adjacent_published_stories(self):
+        published = Article.objects.published()
+        for article in list(published[:3]) + list(published.order_by("published_at", "id")[:3]):
+            with self.subTest(article.pk):
+                found = self.around(article)
+                moment, pk = article.published_at, article.pk
+                before = published.filter(Q(published_at__lt=moment)
+                                          | Q(published_at=moment, pk__lt=pk))
+                after = published.filter(Q(published_at__gt=moment)
+                                         | Q(published_at=moment, pk__gt=pk))
+                self.assertEqual(found.previous, before.order_by("-published_at", "-id").first())
+                self.assertEqual(found.next, after.order_by("published_at", "id").first())
+
+    def test_stories_published_in_the_same_second_are_still_neighbours(self):
+        twin = Article.objects.create(title="同一秒的稿件", status="published",
+                                      published_at=self.haier.published_at)
+        self.assertEqual(self.around(twin).previous, self.haier)
+        self.assertEqual(self.around(self.haier).next, twin)
+
+    def test_related_stories_share_stocks_first_then_tags_then_the_section(self):
+        stocks = list(self.haier.stocks.all())
+        self.haier.tags.add("相关测试标签")
+        add_stories(2, source=self.haier.source, category=self.haier.category,
+                    stocks=stocks[:1])
+        by_stock = list(Article.objects.filter(title__startswith="批量稿件"))
+        tagged = Article.objects.create(title="同标签稿件", status="published",
+                                        published_at=timezone.now(), category=None)
+        tagged.tags.add("相关测试标签")
+        related = self.around(self.haier).related
+        self.assertEqual(len(related), 6)
+        self.assertEqual(set(related[:2]), set(by_stock))
+        self.assertIn(tagged, related[2:])
+        self.assertNotIn(self.haier, related)
+        self.assertEqual(len(set(related)), 6)
+        for story in related[related.index(tagged) + 1:]:
+            if story.pk not in {s.pk for s in by_stock}:
+                self.assertTrue(
+                    Article.objects.filter(pk=story.pk, category=self.haier.category).exists()
+                    or story.tags.filter(pk__in=self.haier.tags.all()).exists()
+                )
+        for hidden in self.hidden.values():
+            self.assertNotIn(hidden, related)
+
+    def test_related_fills_up_when_earlier_kinds_repeat(self):
+        # Ten stories share both a stock and a tag with the story: the tag part must not come
+        # back with only stories the stock part already gave.
+        self.haier.tags.add("重复测试标签")
+        add_stories(10, source=self.haier.source, category=None, tags=["重复测试标签"],
+                    stocks=list(self.haier.stocks.all())[:1])
+        related = self.around(self.haier).related
+        self.assertEqual(len(related), 6)
+        self.assertEqual(len({s.pk for s in related}), 6)
+
+    def test_one_query_for_neighbours_and_related(self):
+        tags, stocks = reads.labels(self.haier)
+        with self.assertNumQueries(1):
+            reads.around(self.haier, stock_ids=[s.pk for s in stocks],
+                         tag_ids=[t.pk for t in tags], related_count=6)
+
+
+class PreparedReadTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+
+    def test_postgresql_keeps_the_plans_of_plan_stable_reads(self):
+        if connection.vendor != "postgresql":
+            self.assertEqual(len(reads.listing(limit=3)), 3)  # SQLite: Django's cursor
+            return
+        haier = Article.objects.get(external_id=SUNING_HAIER)
+        reads.story(haier.pk)
+        reads.listing(reads.BY_SOURCE, (haier.source_id,), limit=5)
+        tag = ArticleTag.objects.filter(items__isnull=False).first()
+        reads.listing(reads.BY_TAG, (tag.pk,), limit=5)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [row[0] for row in cursor.fetchall()]
+        self.assertTrue(any("WHERE a.id = $1" in sql for sql in prepared), prepared)
+        self.assertTrue(any("a.source_id = $3" in sql for sql in prepared), prepared)
+        # A tag's stories are planned for that tag every time (rare or common).
+        self.assertFalse(any("articles_taggedarticle" in sql for sql in prepared), prepared)
+
+    def test_prepared_statements_are_logged_with_their_values(self):
+        haier = Article.objects.get(external_id=SUNING_HAIER)
+        with CaptureQueriesContext(connection) as queries:
+            reads.story(haier.pk)
+            reads.sections()
+        self.assertEqual(len(queries), 2)
+        self.assertIn(f"a.id = {haier.pk}", queries[0]["sql"])
+        self.assertIn("FROM articles_category", queries[1]["sql"])
