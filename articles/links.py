@@ -6,6 +6,7 @@ Here each URL name is reversed once per script prefix, with placeholder argument
 template that later calls fill in, quoted as reverse() quotes them.
 """
 
+import re
 from functools import cache
 from urllib.parse import quote
 
@@ -16,6 +17,8 @@ from django.utils.http import RFC3986_SUBDELIMS
 _MARK_DIGITS = "1987654321"
 _MARK_TEXT = "zqxplaceholderzqx"
 _SAFE = RFC3986_SUBDELIMS + "~:@"
+# Slugs and stock symbols: nothing that quote() would change.
+_UNRESERVED = re.compile(r"[-A-Za-z0-9_.~]*")
 
 
 @cache
@@ -42,6 +45,21 @@ def path_to(name: str, *args) -> str:
                        get_script_prefix())
     out = [pieces[0]]
     for arg, piece in zip(args, pieces[1:], strict=True):
-        out.append(str(arg) if isinstance(arg, int) else quote(arg, safe=_SAFE))
+        if isinstance(arg, int):
+            out.append(str(arg))
+        else:
+            out.append(arg if _UNRESERVED.fullmatch(arg) else quote(arg, safe=_SAFE))
         out.append(piece)
     return "".join(out)
+
+
+def remembered_path(instance, name: str, *args) -> str:
+    """path_to(name, *args), kept on `instance` for as long as `args` stay the same.
+
+    A list page's stories share a few source and section instances (articles/reads.py),
+    each linked from every story.
+    """
+    known = instance.__dict__.get("_remembered_path")
+    if known is None or known[0] != (name, args):
+        known = instance.__dict__["_remembered_path"] = ((name, args), path_to(name, *args))
+    return known[1]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
-from articles.links import path_to
+from articles.links import path_to, remembered_path
 from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
 from articles.text import ascii_slug, story_slug
 
@@ -34,7 +34,7 @@ class Source(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return path_to("articles:source", self.slug)
+        return remembered_path(self, "articles:source", self.slug)
 
 
 class SourceKey(models.Model):
@@ -81,7 +81,7 @@ class Category(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return path_to("articles:category", self.slug)
+        return remembered_path(self, "articles:category", self.slug)
 
     def keyword_list(self) -> list[str]:
         raw = self.keywords.replace("，", ",").replace("\n", ",")

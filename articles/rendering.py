@@ -103,11 +103,17 @@ def article_meta(article):
     return build(article)
 
 
+def site_zone():
+    """The site's time zone, Asia/Shanghai (cached by Django). No view activates another, so
+    it is what timezone.localtime() would use, without a context-local look-up per call."""
+    return timezone.get_default_timezone()
+
+
 def short_time(moment) -> str:
     """Return 09:30 for today, 5月12日 for this year, 2021年12月8日 before."""
     if not moment:
         return ""
-    local = timezone.localtime(moment)
+    local = timezone.localtime(moment, site_zone())
     today = timezone.localdate()
     if local.date() == today:
         return local.strftime("%H:%M")
@@ -124,7 +130,7 @@ def story_time(moment) -> str:
     """
     if not moment:
         return ""
-    local = timezone.localtime(moment)
+    local = timezone.localtime(moment, site_zone())
     day = f"{local.year}年{local.month}月{local.day}日"
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return day

@@ -4,6 +4,8 @@ The admin's templates, Django's own (sitemaps, admin) and templates/admin/ stay 
 template language: TEMPLATES lists this engine first, and it must not find them.
 """
 
+import re
+import sys
 import unicodedata
 from datetime import datetime
 from functools import cache
@@ -47,13 +49,20 @@ def _fixed_url(name: str, prefix: str) -> str:
     return reverse(name)
 
 
+@cache
+def _combining() -> re.Pattern:
+    """Every character unicodedata.combining() counts as a combining mark (built once)."""
+    marks = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))]
+    return re.compile("[" + "".join(re.escape(mark) for mark in marks) + "]")
+
+
 def truncatechars(value, length: int) -> str:
     """Django's |truncatechars, without its character-by-character walk in the usual case."""
     text = str(value)
     if len(text) <= length:
         return text
-    if length > 1 and unicodedata.is_normalized("NFC", text) and not any(
-        unicodedata.combining(char) for char in text[: length + 1]
+    if length > 1 and unicodedata.is_normalized("NFC", text) and not _combining().search(
+        text, 0, length + 1
     ):
         # What Truncator.chars() returns when no combining mark counts for nothing.
         return add_truncation_text(text[: calculate_truncate_chars_length(length, None)])
@@ -66,6 +75,9 @@ def now(format_string: str) -> str:
 
 def date(value, format_string: str | None = None) -> str:
     """Django's |date, in the site's time zone as Django's templates show it."""
+    if format_string == "c" and isinstance(value, datetime) and timezone.is_aware(value):
+        # What Django's "c" format gives, without its formatter and context look-ups.
+        return value.astimezone(rendering.site_zone()).isoformat()
     return defaultfilters.date(timezone.template_localtime(value), format_string)
 
 

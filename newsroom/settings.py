@@ -144,11 +144,19 @@ TEMPLATES = [
 
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# PostgreSQL: the public pages' plan-stable reads (articles/reads.py) are prepared statements,
+# planned once per connection. The session keeps their generic plan (the server otherwise
+# re-plans each execution, which costs twice the execution of these index look-ups); only
+# those statements are prepared, Django's own bind their values on the client. Turn off
+# behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode < 1.21).
+NEWSROOM_PREPARED_READS = env_bool("NEWSROOM_PREPARED_READS", default=True)
 DATABASES = {
     "default": parse_database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'newsroom.sqlite3'}"
     )
 }
+if NEWSROOM_PREPARED_READS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -210,10 +218,6 @@ else:
 PAGE_CACHE_SECONDS = int(
     os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "300" if REDIS_URL or DEBUG else "0")
 )
-# PostgreSQL: the public pages' hot reads (articles/reads.py) are prepared statements, planned
-# once per connection. Turn off behind a pooler that cannot keep them (PgBouncer in
-# transaction mode before 1.21).
-NEWSROOM_PREPARED_READS = env_bool("NEWSROOM_PREPARED_READS", default=True)
 
 # The import pipeline
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -37,3 +37,13 @@ class PathToTests(SimpleTestCase):
                     self.assertTrue(path_to(name, *args).startswith("/news/"))
         finally:
             clear_script_prefix()
+
+
+class RememberedPathTests(SimpleTestCase):
+    def test_follows_a_changed_slug(self):
+        from articles.models import Source
+
+        source = Source(name="中国经济网", slug="zhongguojingjiwang")
+        self.assertEqual(source.get_absolute_url(), "/sources/zhongguojingjiwang/")
+        source.slug = "ce"
+        self.assertEqual(source.get_absolute_url(), "/sources/ce/")

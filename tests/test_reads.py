@@ -195,8 +195,7 @@ class PreparedReadTests(TestCase):
 
     def test_postgresql_keeps_the_plans_of_plan_stable_reads(self):
         if connection.vendor != "postgresql":
-            self.assertEqual(len(reads.listing(limit=3)), 3)  # SQLite: Django's cursor
-            return
+            self.skipTest("PostgreSQL only")
         haier = Article.objects.get(external_id=SUNING_HAIER)
         reads.story(haier.pk)
         reads.listing(reads.BY_SOURCE, (haier.source_id,), limit=5)
@@ -218,3 +217,10 @@ class PreparedReadTests(TestCase):
         self.assertEqual(len(queries), 2)
         self.assertIn(f"a.id = {haier.pk}", queries[0]["sql"])
         self.assertIn("FROM articles_category", queries[1]["sql"])
+
+    def test_postgresql_sessions_keep_the_generic_plan_of_prepared_reads(self):
+        if connection.vendor != "postgresql":
+            self.skipTest("PostgreSQL only")
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            self.assertEqual(cursor.fetchone()[0], "force_generic_plan")
