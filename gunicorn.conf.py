@@ -20,8 +20,11 @@ wsgi_app = "newsroom.wsgi:application"
 proc_name = "newsroom"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 
-# Rendering a Django page is CPU work under the GIL, so processes, not threads, give throughput:
-# the classic 2 x cores + 1 keeps every core busy while some workers wait on PostgreSQL/Redis.
+# Rendering a Django page is CPU work under the GIL, so processes, not threads, give throughput.
+# cores + 1: a page waits on PostgreSQL for ~0.3 ms of its ~3 ms (articles/reads.py), so one
+# spare worker keeps every core busy; more only contend for the cores and their caches with
+# each other and with PostgreSQL. On 2 cores (docs/benchmarks.md) 3 workers served the same
+# uncached pages with 15-30 % less machine CPU per request than the classic 2 x cores + 1.
 # Sync workers, because nginx sits in front and buffers slow clients, and because a sync worker
 # accepts a connection only when it is idle. gthread workers keep connections alive and each
 # accepts as many as arrive: in the soak (docs/benchmarks.md, "Load and soak") two of five
@@ -29,7 +32,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 # behind slow ones on the busy workers: p99 629 ms seen by the client against 31 ms measured
 # inside gunicorn. Sync: p99 93 ms and 17% more requests/s on the same mix.
 # Without a buffering proxy in front, use GUNICORN_WORKER_CLASS=gthread.
-workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
+workers = _env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = _env_int("GUNICORN_THREADS", 1)
 

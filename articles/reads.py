@@ -13,13 +13,12 @@ these reads with the QuerySet ones.
 
 from dataclasses import dataclass
 
-import psycopg
-from django.conf import settings
 from django.db import connection
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.sql import Read, fetch, run
 
 PUBLISHED = "a.status = %s AND a.published_at <= %s"
 # The columns a list item prints; the joins are on primary keys of two small tables.
@@ -72,52 +71,6 @@ def _marks(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _run(sql: str, params: list, *, prepare: bool) -> list[tuple]:
-    with _cursor(prepare) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-class _PreparedCursor(psycopg.Cursor):
-    """Binds parameters on the server and keeps the statement's plan for the connection."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        result = super().execute(query, params, prepare=True, binary=binary)
-        # Django's query log (DEBUG, assertNumQueries' messages) reads the statement from
-        # cursor._query, which only psycopg's client-side binding cursors set.
-        self._query = _LoggedStatement(self.connection, query, params)
-        return result
-
-
-class _LoggedStatement:
-    """The statement as its values would spell it, built only when the log asks for it."""
-
-    def __init__(self, conn, query, params):
-        self.conn, self.statement, self.params = conn, query, params
-
-    @property
-    def query(self) -> bytes:
-        return psycopg.ClientCursor(self.conn).mogrify(self.statement, self.params).encode()
-
-
-def _cursor(prepare: bool):
-    """A cursor that prepares its statements on PostgreSQL when `prepare` (and prepared reads
-    are on), else Django's usual one; either way counted and logged as Django's are."""
-    if not (prepare and connection.vendor == "postgresql" and settings.NEWSROOM_PREPARED_READS):
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django opens connections with preparing off (None ignores even prepare=True). Its
-        # own cursors bind parameters on the client and never prepare, so a threshold no
-        # statement reaches turns on only this module's explicit preparing.
-        raw.prepare_threshold = 2**31
-    with connection.wrap_database_errors:
-        # As BaseDatabaseWrapper._cursor(), with another psycopg cursor class.
-        return connection._prepare_cursor(_PreparedCursor(raw))
-
-
 class _Related:
     """Builds each source and category of a page once, however many stories share it."""
 
@@ -137,9 +90,8 @@ class _Related:
 def _listing_article(row, related: _Related) -> Article:
     pk, title, slug, summary, published_at, source_id, source_name, source_slug, \
         category_id, category_name, category_slug = row
-    article = _build(Article, _LISTING_FIELDS,
-                              (pk, title, slug, summary, _py_datetime(published_at), source_id,
-                               category_id))
+    article = _build(Article, _LISTING_FIELDS, (pk, title, slug, summary,
+                                                _py_datetime(published_at), source_id, category_id))
     # As select_related() would: the relations are read without a query.
     cache = article._state.fields_cache
     cache["source"] = related.get(Source, source_id, source_name, source_slug)
@@ -147,10 +99,10 @@ def _listing_article(row, related: _Related) -> Article:
     return article
 
 
-def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
-            order: str = NEWEST_FIRST) -> list[Article]:
-    """Return published stories matching the SQL condition `where` on `a` (articles_article),
-    newest first, with their source and category: one query.
+def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
+                 order: str = NEWEST_FIRST) -> Read:
+    """Published stories matching the SQL condition `where` on `a` (articles_article), newest
+    first, with their source and category.
 
     Prepared (planned once per connection) unless the best plan depends on the value: a
     rare tag's or stock's stories are fetched by id, a common one's by walking the date index.
@@ -158,10 +110,18 @@ def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: i
     condition = PUBLISHED + (f" AND ({where})" if where else "")
     sql = (f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
            f"{order} LIMIT %s OFFSET %s")
+    return Read(sql, [*published_params(), *params, limit, offset],
+                prepare=where not in VALUE_DEPENDENT, build=_listing_articles)
+
+
+def _listing_articles(rows) -> list[Article]:
     related = _Related()
-    rows = _run(sql, [*published_params(), *params, limit, offset],
-                prepare=where not in VALUE_DEPENDENT)
     return [_listing_article(row, related) for row in rows]
+
+
+def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0) -> list[Article]:
+    """Return listing_read()'s stories: one query."""
+    return fetch(listing_read(where, params, limit=limit, offset=offset))[0]
 
 
 # Conditions for the subject lists, on `a`, each with one parameter.
@@ -189,7 +149,7 @@ def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
             params += [*published_params(), value]
     if not parts:
         return []
-    ids = sorted({row[0] for row in _run(" UNION ALL ".join(parts), params, prepare=False)})
+    ids = sorted({row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)})
     if not ids:
         return []
     return listing(f"a.id IN ({_marks(ids)})", ids, limit=len(ids))
@@ -205,40 +165,63 @@ def periods_with_stories(periods: list[tuple]) -> set[int]:
         params += [*published_params(), *period_params(start, end)]
     if not parts:
         return set()
-    return {row[0] for row in _run(" UNION ALL ".join(parts), params, prepare=False)}
+    return {row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)}
 
 
 def period_params(start, end) -> list:
     return [_db_datetime(start), _db_datetime(end)]
 
 
-def one(model, fields: tuple[str, ...], **where):
-    """Return the `model` row matching the column values `where` (a unique key), with only
-    `fields` loaded, or None: one query."""
+def one_read(model, fields: tuple[str, ...], **where) -> Read:
+    """The `model` row matching the column values `where` (a unique key), with only `fields`
+    loaded, or None."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
     condition = " AND ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in where)
-    rows = _run(f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {condition}",  # noqa: S608
-                list(where.values()), prepare=True)
-    return _build(model, fields, rows[0]) if rows else None
+    return Read(f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {condition}",  # noqa: S608
+                list(where.values()), prepare=True,
+                build=lambda rows: _build(model, fields, rows[0]) if rows else None)
+
+
+def one(model, fields: tuple[str, ...], **where):
+    """Return one_read()'s row: one query."""
+    return fetch_one(one_read(model, fields, **where))
+
+
+def fetch_one(read: Read):
+    """Return the result of the single read `read`."""
+    return fetch(read)[0]
+
+
+def sections_read() -> Read:
+    """The site's sections in navigation order (as Category.Meta.ordering)."""
+    return Read('SELECT id, name, slug FROM articles_category ORDER BY "order", name', [],
+                prepare=True,
+                build=lambda rows: [_build(Category, ("id", "name", "slug"), row) for row in rows])
 
 
 def sections() -> list[Category]:
-    """Return the site's sections in navigation order (as Category.Meta.ordering): one query."""
-    rows = _run('SELECT id, name, slug FROM articles_category ORDER BY "order", name', [],
-                prepare=True)
-    return [_build(Category, ("id", "name", "slug"), row) for row in rows]
+    """Return sections_read()'s sections: one query."""
+    return fetch(sections_read())[0]
 
 
-def story(pk: int) -> Article | None:
-    """Return the published story `pk` with its source and category, or None: one query."""
+def story_read(pk: int) -> Read:
+    """The published story `pk` with its source and category, or None."""
     sql = (
         "SELECT a.id, a.title, a.slug, a.summary, a.body, a.published_at, a.status, "  # noqa: S608
         "a.original_url, a.updated_at, a.source_id, s.name, s.slug, s.url, "
         "a.category_id, c.name, c.slug "
         f"FROM {LISTING_FROM} WHERE a.id = %s AND {PUBLISHED}"
     )
-    rows = _run(sql, [pk, *published_params()], prepare=True)
+    return Read(sql, [pk, *published_params()], prepare=True, build=_story)
+
+
+def story(pk: int) -> Article | None:
+    """Return story_read()'s story: one query."""
+    return fetch(story_read(pk))[0]
+
+
+def _story(rows) -> Article | None:
     if not rows:
         return None
     (pk, title, slug, summary, body, published_at, status, original_url, updated_at,
@@ -259,8 +242,8 @@ def story(pk: int) -> Article | None:
     return article
 
 
-def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
-    """Return the story's tags (by name) and stocks (by market and code): one query."""
+def labels_read(pk: int) -> Read:
+    """The tags (by name) and stocks (by market and code) of the story `pk`."""
     sql = (
         "SELECT * FROM (SELECT 't', g.id, g.name, g.slug, '' FROM articles_articletag g "
         "JOIN articles_taggedarticle t ON t.tag_id = g.id WHERE t.content_object_id = %s) AS tags "
@@ -268,14 +251,22 @@ def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
         "SELECT * FROM (SELECT 's', k.id, k.market, k.code, k.name FROM articles_stock k "
         "JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id = %s) AS stocks"
     )
+    return Read(sql, [pk, pk], prepare=True, build=_labels)
+
+
+def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
+    """Return labels_read()'s tags and stocks: one query."""
+    return fetch(labels_read(article.pk))[0]
+
+
+def _labels(rows) -> tuple[list[ArticleTag], list[Stock]]:
     tags, stocks = [], []
-    for kind, pk, first, second, third in _run(sql, [article.pk, article.pk], prepare=True):
+    for kind, pk, first, second, third in rows:
         if kind == "t":
-            tags.append(_build(ArticleTag, ("id", "name", "slug"),
-                                           (pk, first, second)))
+            tags.append(_build(ArticleTag, ("id", "name", "slug"), (pk, first, second)))
         else:
             stocks.append(_build(Stock, ("id", "market", "code", "name"),
-                                        (pk, first, second, third)))
+                                 (pk, first, second, third)))
     tags.sort(key=lambda tag: tag.name)
     stocks.sort(key=lambda stock: (stock.market, stock.code))
     return tags, stocks
@@ -331,7 +322,7 @@ def around(article: Article, *, stock_ids: list[int], tag_ids: list[int],
     # The related parts' plans depend on which stocks and tags (rare or common): those
     # statements are planned afresh each time.
     statement = " UNION ALL ".join(parts)
-    for kind, *values in _run(statement, params, prepare=not (stock_ids or tag_ids)):
+    for kind, *values in run(statement, params, prepare=not (stock_ids or tag_ids)):
         values[3] = _py_datetime(values[3])
         found[kind].append(_build(Article, _PAGER_FIELDS, values))
     related: list[Article] = []

@@ -204,3 +204,22 @@ class ArchiveTests(FreshCacheMixin, TestCase):
             self.client.get(f"/archive/{timezone.localdate():%Y/%m/%d}/")
         with self.assertNumQueries(4):  # the oldest story, the newest, the months, the sections
             self.client.get("/archive/")
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+class OwnLinkTests(FreshCacheMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.haier = Article.objects.get(external_id=SUNING_HAIER)
+
+    def test_a_list_does_not_repeat_its_own_subject_on_every_item(self):
+        source, category = self.haier.source, self.haier.category
+        on_source = self.client.get(source.get_absolute_url()).content.decode()
+        items = on_source.split('<ol class="item-list">')[1].split("</ol>")[0]
+        self.assertNotIn(f'href="{source.get_absolute_url()}"', items)
+        self.assertIn(f'href="{category.get_absolute_url()}"', items)
+        on_category = self.client.get(category.get_absolute_url()).content.decode()
+        items = on_category.split('<ol class="item-list">')[1].split("</ol>")[0]
+        self.assertNotIn(f'href="{category.get_absolute_url()}"', items)
+        self.assertIn(f'href="{source.get_absolute_url()}"', items)

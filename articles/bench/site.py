@@ -91,7 +91,7 @@ def run(*, database_url: str, redis_url: str, work: Path, seconds: int, connecti
         "pages": pages,
         "article_bytes": len(html),
         "wrk": f"wrk -t{threads} -c{connections} -d{seconds}s --latency",
-        "workers": os.environ.get("WEB_CONCURRENCY") or f"2 x {os.cpu_count()} + 1",
+        "workers": os.environ.get("WEB_CONCURRENCY") or f"{os.cpu_count()} + 1",
     }
     rows: list[Row] = []
     setups = [

@@ -23,14 +23,18 @@ def article_meta(article: Article) -> PageMeta:
 
 
 class ArticleDetailView(PublicPageMixin, DetailView):
-    """A published story: four queries (the story, its tags and stocks, the section links,
-    and its neighbours with the related stories), whatever the size of the archive."""
+    """A published story: four queries in two round trips (the story, its tags and stocks and
+    the section links together; then its neighbours and related stories), whatever the size
+    of the archive."""
 
     context_object_name = "article"
     model = Article
 
+    labels: tuple | None = None  # (tags, stocks), read with the story
+
     def get_object(self, queryset=None):
-        article = reads.story(self.kwargs["pk"])
+        pk = self.kwargs["pk"]
+        article, self.labels = self.fetch_with_sections(reads.story_read(pk), reads.labels_read(pk))
         if article is None:
             raise Http404("稿件不存在")
         return article
@@ -47,7 +51,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object
-        tags, stocks = reads.labels(article)
+        tags, stocks = self.labels if self.labels is not None else reads.labels(article)
         around = reads.around(article, stock_ids=[stock.pk for stock in stocks],
                               tag_ids=[tag.pk for tag in tags], related_count=RELATED_COUNT)
         context.update(

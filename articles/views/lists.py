@@ -30,9 +30,15 @@ class SubjectListView(ArticleListView):
     kind = ""  # 来源, 栏目 … shown above the heading
     condition = ""  # the SQL condition on the subject's id (articles/reads.py)
     feed_name = ""  # URL name of the subject's feed
+    own_link = ""  # "source" or "category": the items' link to the subject is left out
 
     def get_subject(self):
         raise NotImplementedError
+
+    def read_subject(self, read):
+        """The subject, read with the section links in one round trip; or 404."""
+        subject, = self.fetch_with_sections(read)
+        return found(subject)
 
     def get_queryset(self):
         self.subject = self.get_subject()
@@ -51,6 +57,7 @@ class SubjectListView(ArticleListView):
         return super().get_context_data(
             subject=self.subject,
             kind=self.kind,
+            own_link=self.own_link,
             heading=self.heading(),
             intro=self.description(),
             feed_url=reverse(f"articles:{self.feed_name}", args=[self.kwargs[self.url_kwarg]]),
@@ -60,17 +67,20 @@ class SubjectListView(ArticleListView):
 
 class SourceView(SubjectListView):
     kind, condition, feed_name, url_kwarg = "来源", reads.BY_SOURCE, "source_feed", "slug"
+    own_link = "source"
 
     def get_subject(self):
-        return found(reads.one(Source, ("id", "name", "slug", "url"), slug=self.kwargs["slug"]))
+        return self.read_subject(reads.one_read(Source, ("id", "name", "slug", "url"),
+                                                slug=self.kwargs["slug"]))
 
 
 class CategoryView(SubjectListView):
     kind, condition, feed_name, url_kwarg = "栏目", reads.BY_CATEGORY, "category_feed", "slug"
+    own_link = "category"
 
     def get_subject(self):
-        return found(reads.one(Category, ("id", "name", "slug", "description"),
-                               slug=self.kwargs["slug"]))
+        return self.read_subject(reads.one_read(Category, ("id", "name", "slug", "description"),
+                                                slug=self.kwargs["slug"]))
 
     def description(self) -> str:
         return self.subject.description or super().description()
@@ -80,15 +90,19 @@ class TagView(SubjectListView):
     kind, condition, feed_name, url_kwarg = "标签", reads.BY_TAG, "tag_feed", "slug"
 
     def get_subject(self):
-        return found(reads.one(ArticleTag, ("id", "name", "slug"), slug=self.kwargs["slug"]))
+        return self.read_subject(reads.one_read(ArticleTag, ("id", "name", "slug"),
+                                                slug=self.kwargs["slug"]))
 
 
-def stock_for_symbol(symbol: str) -> Stock:
+def stock_read(symbol: str):
     match = SYMBOL.match(symbol.upper())
     if not match:
         raise Http404("没有这只股票")
-    return found(reads.one(Stock, ("id", "market", "code", "name"), market=match[1],
-                           code=match[2]))
+    return reads.one_read(Stock, ("id", "market", "code", "name"), market=match[1], code=match[2])
+
+
+def stock_for_symbol(symbol: str) -> Stock:
+    return found(reads.fetch_one(stock_read(symbol)))
 
 
 class StockView(SubjectListView):
@@ -100,7 +114,7 @@ class StockView(SubjectListView):
         return super().get(request, *args, **kwargs)
 
     def get_subject(self):
-        return stock_for_symbol(self.kwargs["symbol"])
+        return self.read_subject(stock_read(self.kwargs["symbol"]))
 
     def heading(self) -> str:
         stock = self.subject

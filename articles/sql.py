@@ -1,0 +1,95 @@
+"""Running the public pages' hand-written statements (articles/reads.py).
+
+- `fetch(*reads)` runs independent statements together: on PostgreSQL in one round trip
+  (psycopg's pipeline mode), each row list handed to its Read's `build`.
+- Plan-stable statements are prepared on PostgreSQL (NEWSROOM_PREPARED_READS): parsed and
+  planned once per connection; the session keeps their generic plan (settings.py).
+
+Every statement goes through Django's cursor wrapper, so it is counted by assertNumQueries
+and logged as the ORM's are.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+
+
+@dataclass(frozen=True)
+class Read:
+    """One statement and what to make of its rows."""
+
+    sql: str
+    params: list
+    prepare: bool
+    build: Callable[[list[tuple]], Any] = list
+
+
+def fetch(*reads: Read) -> list:
+    """Return each read's result; on PostgreSQL all statements share one round trip."""
+    if connection.vendor != "postgresql" or len(reads) == 1:
+        return [read.build(run(read.sql, read.params, prepare=read.prepare)) for read in reads]
+    # Before the pipeline: a health check inside it would be queued, not answered.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    cursors = []
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for read in reads:
+                cursor = _cursor(read.prepare)
+                cursors.append(cursor)
+                cursor.execute(read.sql, read.params)
+        return [read.build(cursor.fetchall()) for read, cursor in zip(reads, cursors, strict=True)]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def run(sql: str, params: list, *, prepare: bool) -> list[tuple]:
+    """Return the rows of one statement."""
+    with _cursor(prepare) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """Binds parameters on the server and keeps the statement's plan for the connection."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        result = super().execute(query, params, prepare=True, binary=binary)
+        # Django's query log (DEBUG, assertNumQueries' messages) reads the statement from
+        # cursor._query, which only psycopg's client-side binding cursors set.
+        self._query = _LoggedStatement(self.connection, query, params)
+        return result
+
+
+class _LoggedStatement:
+    """The statement as its values would spell it, built only when the log asks for it."""
+
+    def __init__(self, conn, query, params):
+        self.conn, self.statement, self.params = conn, query, params
+
+    @property
+    def query(self) -> bytes:
+        return psycopg.ClientCursor(self.conn).mogrify(self.statement, self.params).encode()
+
+
+def _cursor(prepare: bool):
+    """A cursor that prepares its statements on PostgreSQL when `prepare` (and prepared reads
+    are on), else Django's usual one; either way counted and logged as Django's are."""
+    if not (prepare and connection.vendor == "postgresql" and settings.NEWSROOM_PREPARED_READS):
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens connections with preparing off (None ignores even prepare=True). Its
+        # own cursors bind parameters on the client and never prepare, so a threshold no
+        # statement reaches turns on only this module's explicit preparing.
+        raw.prepare_threshold = 2**31
+    with connection.wrap_database_errors:
+        # As BaseDatabaseWrapper._cursor(), with another psycopg cursor class.
+        return connection._prepare_cursor(_PreparedCursor(raw))
