@@ -134,6 +134,22 @@ IN_PERIOD = "a.published_at >= %s AND a.published_at < %s"
 VALUE_DEPENDENT = {BY_TAG, BY_STOCK}
 
 
+def stories(ids: list[int]) -> list[Article]:
+    """Return the published stories `ids` in that order, with their source, category and
+    body (for excerpts): one query, by primary key."""
+    if not ids:
+        return []
+    sql = (f"SELECT {LISTING_COLUMNS}, a.body FROM {LISTING_FROM} "  # noqa: S608
+           f"WHERE {PUBLISHED} AND a.id IN ({_marks(ids)})")
+    related = _Related()
+    found = {}
+    for row in run(sql, [*published_params(), *ids], prepare=True):
+        article = _listing_article(row[:-1], related)
+        article.body = row[-1]
+        found[article.pk] = article
+    return [found[pk] for pk in ids if pk in found]
+
+
 def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
     """Return the newest `count` published stories for each value of each column of `groups`
     ({"source_id": [1, 2], "category_id": [3]}), with their sources and categories: two

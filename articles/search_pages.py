@@ -65,7 +65,7 @@ RECENT = 1500
 
 def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
     """Return page `page` of the results for `query`, in a bounded number of queries."""
-    from articles.models import NOT_SHOWN, Article
+    from articles import reads
 
     parsed = query if isinstance(query, SearchQuery) else parse_query(query)
     page = max(1, min(page, MAX_PAGES))
@@ -80,13 +80,7 @@ def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) 
         ids = ids[offset:]
     else:  # FTS5 phrase matches are exact and cheap to rank in one query
         ids = list(search_articles(parsed).values_list("pk", flat=True)[offset:wanted])
-    rows = (
-        Article.objects.published()
-        .select_related("source", "category")
-        .defer(*NOT_SHOWN)
-        .in_bulk(ids[:per_page])
-    )
-    articles = [rows[pk] for pk in ids[:per_page] if pk in rows]
+    articles = reads.stories(ids[:per_page])
     return SearchPage(parsed, page, per_page, articles, len(ids) > per_page and page < MAX_PAGES)
 
 

@@ -74,6 +74,16 @@ class ListingTests(ImportedTestCase):
             self.assertEqual(story.category and story.category.get_absolute_url(),
                              expected.category and expected.category.get_absolute_url())
 
+    def test_stories_by_id_keep_the_order_asked_and_skip_hidden_ones(self):
+        wanted = list(Article.objects.published().order_by("title").values_list("pk", flat=True)[:12])
+        hidden = [story.pk for story in self.hidden.values()]
+        with self.assertNumQueries(1):
+            found = reads.stories(wanted[:6] + hidden + wanted[6:])
+            bodies = [story.body for story in found]
+        self.assertEqual([story.pk for story in found], wanted)
+        self.assertEqual(bodies, [Article.objects.get(pk=pk).body for pk in wanted])
+        self.assertEqual(reads.stories([]), [])
+
     def test_relations_are_read_without_further_queries(self):
         with self.assertNumQueries(1):
             rows = listed(limit=50)
