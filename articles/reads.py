@@ -100,18 +100,20 @@ def _listing_article(row, related: _Related) -> Article:
 
 
 def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
-                 order: str = NEWEST_FIRST) -> Read:
+                 body: bool = False) -> Read:
     """Published stories matching the SQL condition `where` on `a` (articles_article), newest
-    first, with their source and category.
+    first, with their source and category (and `body`, for search excerpts).
 
     Prepared (planned once per connection) unless the best plan depends on the value: a
     rare tag's or stock's stories are fetched by id, a common one's by walking the date index.
     """
     condition = PUBLISHED + (f" AND ({where})" if where else "")
-    sql = (f"SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
-           f"{order} LIMIT %s OFFSET %s")
+    columns = LISTING_COLUMNS + (", a.body" if body else "")
+    sql = (f"SELECT {columns} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
+           f"{NEWEST_FIRST} LIMIT %s OFFSET %s")
     return Read(sql, [*published_params(), *params, limit, offset],
-                prepare=where not in VALUE_DEPENDENT, build=_listing_articles)
+                prepare=where not in VALUE_DEPENDENT,
+                build=_listing_articles_with_body if body else _listing_articles)
 
 
 def _listing_articles(rows) -> list[Article]:
@@ -119,9 +121,23 @@ def _listing_articles(rows) -> list[Article]:
     return [_listing_article(row, related) for row in rows]
 
 
+def _listing_articles_with_body(rows) -> list[Article]:
+    articles = _listing_articles(row[:-1] for row in rows)
+    for article, row in zip(articles, rows, strict=True):
+        article.body = row[-1]
+    return articles
+
+
 def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0) -> list[Article]:
     """Return listing_read()'s stories: one query."""
-    return fetch(listing_read(where, params, limit=limit, offset=offset))[0]
+    return fetch_one(listing_read(where, params, limit=limit, offset=offset))
+
+
+def _by_ids(ids: list[int], *, body: bool = False) -> list[Article]:
+    """The published stories `ids`, newest first: one query by primary key."""
+    if not ids:
+        return []
+    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), body=body))
 
 
 # Conditions for the subject lists, on `a`, each with one parameter.
@@ -137,16 +153,7 @@ VALUE_DEPENDENT = {BY_TAG, BY_STOCK}
 def stories(ids: list[int]) -> list[Article]:
     """Return the published stories `ids` in that order, with their source, category and
     body (for excerpts): one query, by primary key."""
-    if not ids:
-        return []
-    sql = (f"SELECT {LISTING_COLUMNS}, a.body FROM {LISTING_FROM} "  # noqa: S608
-           f"WHERE {PUBLISHED} AND a.id IN ({_marks(ids)})")
-    related = _Related()
-    found = {}
-    for row in run(sql, [*published_params(), *ids], prepare=True):
-        article = _listing_article(row[:-1], related)
-        article.body = row[-1]
-        found[article.pk] = article
+    found = {story.pk: story for story in _by_ids(ids, body=True)}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -166,9 +173,7 @@ def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
     if not parts:
         return []
     ids = sorted({row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)})
-    if not ids:
-        return []
-    return listing(f"a.id IN ({_marks(ids)})", ids, limit=len(ids))
+    return _by_ids(ids)
 
 
 def periods_with_stories(periods: list[tuple]) -> set[int]:
@@ -218,7 +223,7 @@ def sections_read() -> Read:
 
 def sections() -> list[Category]:
     """Return sections_read()'s sections: one query."""
-    return fetch(sections_read())[0]
+    return fetch_one(sections_read())
 
 
 def story_read(pk: int) -> Read:
@@ -234,7 +239,7 @@ def story_read(pk: int) -> Read:
 
 def story(pk: int) -> Article | None:
     """Return story_read()'s story: one query."""
-    return fetch(story_read(pk))[0]
+    return fetch_one(story_read(pk))
 
 
 def _story(rows) -> Article | None:
@@ -272,7 +277,7 @@ def labels_read(pk: int) -> Read:
 
 def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
     """Return labels_read()'s tags and stocks: one query."""
-    return fetch(labels_read(article.pk))[0]
+    return fetch_one(labels_read(article.pk))
 
 
 def _labels(rows) -> tuple[list[ArticleTag], list[Stock]]:

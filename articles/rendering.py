@@ -164,7 +164,7 @@ def page_url(request, number: int) -> str:
 def navigation(categories=None) -> list:
     """The section links: the view's `nav_categories` when it has them (one query fewer)."""
     if categories is None:
-        from articles.models import Category
+        from articles import reads
 
-        categories = list(Category.objects.all())
+        categories = reads.sections()
     return categories

@@ -13,11 +13,12 @@ import jinja2
 from django.conf import settings
 from django.template import defaultfilters
 from django.templatetags.static import static
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
 from articles import rendering
+from articles.links import path_to
 
 
 class WithoutAdmin(jinja2.BaseLoader):
@@ -38,14 +39,9 @@ class WithoutAdmin(jinja2.BaseLoader):
 
 def url(name: str, *args, **kwargs) -> str:
     if not args and not kwargs:
-        return _fixed_url(name, get_script_prefix())
+        # Every page links home, search, the archive and the feed: one template each.
+        return path_to(name)
     return reverse(name, args=args or None, kwargs=kwargs or None)
-
-
-@cache
-def _fixed_url(name: str, prefix: str) -> str:
-    # Every page links home, search, the archive and the feed: reverse() each once.
-    return reverse(name)
 
 
 @cache

@@ -242,6 +242,8 @@ class ArchiveIndexView(PublicPageMixin, TemplateView):
                       for m in range(first.month if y == first.year else 1,
                                      (last.month if y == last.year else 12) + 1)]
             active = reads.periods_with_stories([day_bounds(y, m) for y, m in months])
-            for y in range(last.year, first.year - 1, -1):
-                years.append((y, [(m, i in active) for i, (yy, m) in enumerate(months) if yy == y]))
+            for i, (y, m) in enumerate(months):
+                if not years or years[-1][0] != y:
+                    years.append((y, []))
+                years[-1][1].append((m, i in active))
         return super().get_context_data(years=years, **kwargs)
