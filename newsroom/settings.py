@@ -221,6 +221,9 @@ PAGE_CACHE_SECONDS = int(
 
 # The import pipeline
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+# Folders (besides the paths given to import_articles) that symlinks in a drop folder may lead
+# into, separated by ":". A link anywhere else (an env file, /etc/passwd, /dev/zero) is refused.
+NEWSROOM_IMPORT_ROOTS = [p for p in os.environ.get("NEWSROOM_IMPORT_ROOTS", "").split(os.pathsep) if p]
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "财经新闻台")
 NEWSROOM_SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "")
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"

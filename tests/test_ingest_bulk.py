@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.test import TestCase
 
 from articles.ingest import bulk
@@ -67,3 +67,11 @@ class BulkInsertTests(TestCase):
         stored = ImportedFile.objects.filter(path__startswith="/tmp/bulk/").order_by("size")
         self.assertEqual([r.size for r in stored], [0, 1, 2])
         self.assertEqual(len({r.pk for r in stored}), 3)
+
+    def test_a_refused_row_raises_djangos_own_error_so_callers_can_retry_row_by_row(self):
+        ImportedFile.objects.create(path="/tmp/bulk/taken.md", size=1, mtime_ns=1, content_hash="x" * 64)
+        rows = [ImportedFile(path=p, size=2, mtime_ns=2, content_hash="y" * 64)
+                for p in ("/tmp/bulk/new.md", "/tmp/bulk/taken.md")]
+        with self.assertRaises(IntegrityError), transaction.atomic():  # not psycopg's or sqlite3's
+            bulk.insert(ImportedFile, rows)
+        self.assertFalse(ImportedFile.objects.filter(path="/tmp/bulk/new.md").exists())

@@ -26,14 +26,16 @@ SEEDS = FIXTURES / "seeds"
 CORPUS = FIXTURES / "finews"
 
 
-def run_import(*paths, expect_exit: int = 0, extra=()) -> dict:
+def run_import(*paths, expect_exit: int | None = 0, extra=()) -> dict:
+    """Run the command with --json; check its exit status unless `expect_exit` is None."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
     try:
         call_command("import_articles", *map(str, paths), "--json", *extra, stdout=out, stderr=err)
     except SystemExit as exc:
         code = exc.code
-    assert code == expect_exit, f"exit {code}, expected {expect_exit}: {out.getvalue()} {err.getvalue()}"
+    assert expect_exit is None or code == expect_exit, (
+        f"exit {code}, expected {expect_exit}: {out.getvalue()} {err.getvalue()}")
     return json.loads(out.getvalue())
 
 
@@ -242,7 +244,11 @@ class BadInputTests(TempDirMixin, TestCase):
         os.symlink(feed, self.dir / "feed")  # a feed's folder linked into the drop folder
         os.symlink(feed, self.dir / "feed-again")  # twice
         os.symlink(self.dir, feed / "back-up")  # and a loop back to the top
-        result = run_import(self.dir)
+        refused = run_import(self.dir, expect_exit=1)  # the feed's folder is not an allowed root
+        self.assertEqual((refused["created"], refused["failed"]), (0, 2), refused)
+        self.assertIn("outside the import roots", refused["errors"][0]["error"])
+        with self.settings(NEWSROOM_IMPORT_ROOTS=[str(feed)]):
+            result = run_import(self.dir)
         self.assertEqual((result["created"], result["failed"], result["duplicates"]), (1, 0, 0), result)
         self.assertTrue(Article.objects.filter(external_id="NW202202212282659685").exists())
 

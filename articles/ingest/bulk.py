@@ -58,7 +58,9 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> list[mode
 
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
+    # The raw COPY bypasses Django's cursor wrapper: errors are translated here, so that a row
+    # the database refuses raises django.db.DataError/IntegrityError like any other write.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for values in rows():

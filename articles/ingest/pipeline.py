@@ -5,28 +5,37 @@ batch is one transaction with a savepoint per file, so a failing file rolls back
 and a killed process loses at most the batch it was writing (the next run redoes it).
 """
 
-import hashlib
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, reset_queries, transaction
+from django.db import InterfaceError, OperationalError, reset_queries, transaction
 from django.utils import timezone
 
 from articles.ingest import bulk
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import ParseError, parse_bytes
+from articles.ingest.reading import (
+    PATH_MAX_RECORDED,
+    Failed,
+    Found,
+    Ignored,
+    Refused,
+    read_file,
+    recorded_path,
+    roots_of,
+    walk,
+)
 from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, store
+from articles.ingest.workers import ParsePool, time_limit
 from articles.models import ImportedFile, ImportFileResult, ImportRun
 
 logger = logging.getLogger("articles.import")
 
-NEWS_SUFFIXES = {".md", ".markdown", ".txt", ".text", ""}
 BATCH = 200
 PARALLEL_THRESHOLD = 64  # below this many files to parse, a process pool costs more than it saves
 
@@ -84,47 +93,20 @@ class RunReport:
 
 
 class _DryRunRollback(Exception):
-    pass
+    def __init__(self, results: dict):
+        super().__init__("dry run")
+        self.results = results
 
 
-def iter_files(paths: Iterable[str | Path], report: RunReport) -> Iterator[str]:
-    """Yield news files under `paths` (recursively, sorted); broken paths become failures."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_symlink() and not path.exists():
-            report.count(FileOutcome(str(path), Outcome.FAILED, "broken symlink (target missing)"))
-            continue
-        if path.is_dir():
-            yield from _walk(path, report)
-        elif path.exists():
-            yield str(path)
-        else:
-            report.count(FileOutcome(str(path), Outcome.FAILED, "no such file or directory"))
-
-
-def _walk(directory: Path, report: RunReport, seen: set[str] | None = None) -> Iterator[str]:
-    seen = set() if seen is None else seen
-    real = os.path.realpath(directory)
-    if real in seen:
-        return  # a symlink loop, or a folder linked in twice: read once
-    seen.add(real)
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as exc:
-        report.count(FileOutcome(str(directory), Outcome.FAILED,
-                                 f"cannot list directory: {exc.strerror}"))
-        return
-    for entry in entries:
-        if entry.name.startswith(".") or entry.name.endswith(("~", ".tmp", ".part", ".swp")):
-            continue  # hidden, editor backups, files a scraper is still writing
-        if entry.is_dir():  # a feed's folder may be linked into the drop folder: followed
-            yield from _walk(Path(entry.path), report, seen)
-        elif Path(entry.name).suffix.lower() not in NEWS_SUFFIXES:
+def iter_files(paths: Iterable[str | Path], report: RunReport, *, roots: tuple[str, ...]) -> Iterator[str]:
+    """Yield the news files under `paths` (recursively, sorted); refused paths become failures."""
+    for item in walk(paths, roots=roots):
+        if isinstance(item, Found):
+            yield item.path
+        elif isinstance(item, Ignored):
             report.ignored += 1
-        elif entry.is_symlink() and not os.path.exists(entry.path):
-            report.count(FileOutcome(entry.path, Outcome.FAILED, "broken symlink (target missing)"))
-        else:
-            yield entry.path
+        elif isinstance(item, Failed):
+            report.count(FileOutcome(recorded_path(item.path), Outcome.FAILED, item.error))
 
 
 def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -138,32 +120,39 @@ def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
-def _read_and_parse(job: tuple[str, int, str | None]):
-    """Worker: return (path, ParsedArticle | None, content_hash | None, error)."""
-    path, max_bytes, known_hash = job
+@dataclass(frozen=True)
+class Seen:
+    """What the seen-files record keeps of one read: the same bytes' size, mtime and hash."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str
+
+
+def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...]]):
+    """Worker: return (path, ParsedArticle | None, Seen | None, error)."""
+    path, max_bytes, known_hash, roots = job
     try:
-        st = os.stat(path)
-        if st.st_size > max_bytes:
-            raise ParseError(f"file is too large ({st.st_size:,} bytes; the limit is {max_bytes:,})")
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except ParseError as exc:
+        read = read_file(path, max_bytes=max_bytes, roots=roots)
+    except Refused as exc:
         return path, None, None, str(exc)
-    except FileNotFoundError:
-        return path, None, None, "file disappeared while importing"
-    except PermissionError:
-        return path, None, None, "permission denied reading the file"
-    except OSError as exc:
-        return path, None, None, f"cannot read the file: {exc.strerror or exc}"
-    content_hash = hashlib.sha256(data).hexdigest()
-    if known_hash == content_hash:
-        return path, None, content_hash, ""  # touched, not changed
+    except Exception as exc:  # whatever reading raises is this file's failure
+        return path, None, None, f"cannot read the file: {type(exc).__name__}: {exc}"
+    # A file that changed while it was read is recorded so that the next run reads it again.
+    seen = Seen(read.size, read.mtime_ns if read.stable else -1, read.content_hash)
+    if known_hash == read.content_hash:
+        return path, None, seen, ""  # touched, not changed
     try:
-        return path, parse_bytes(data, name=os.path.basename(path)), content_hash, ""
+        with time_limit():
+            return path, parse_bytes(read.data, name=os.path.basename(path)), seen, ""
     except ParseError as exc:
-        return path, None, content_hash, str(exc)
-    except Exception as exc:  # a parser bug must not stop the run; report it as the file's failure
-        return path, None, content_hash, f"unexpected parser error: {type(exc).__name__}: {exc}"
+        return path, None, seen, str(exc)
+    except Exception as exc:  # a parser bug must not stop the run: the file fails
+        return path, None, seen, f"unexpected parser error: {type(exc).__name__}: {exc}"
+
+
+def _worker_died(job) -> tuple:
+    return job[0], None, None, "the parser process died on this file (out of memory?)"
 
 
 def import_paths(
@@ -181,9 +170,12 @@ def import_paths(
 
     Raises locking.LockBusy when another run holds the import lock.
     """
+    paths = [os.fspath(p) for p in paths]
     status = status or settings.NEWSROOM_IMPORT_STATUS
     max_bytes = max_bytes or settings.NEWSROOM_IMPORT_MAX_BYTES
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    # Files are read only inside the given paths and the configured roots (symlinks included).
+    roots = roots_of(paths, settings.NEWSROOM_IMPORT_ROOTS)
     report = RunReport(dry_run=dry_run)
     with import_lock(wait=lock_wait):
         run = None
@@ -193,19 +185,20 @@ def import_paths(
                 status=ImportRun.Status.FAILED, finished_at=timezone.now()
             )
             run = ImportRun.objects.create(
-                paths=[str(p) for p in paths], host=socket.gethostname(), pid=os.getpid()
+                paths=[recorded_path(p) for p in paths], host=socket.gethostname(), pid=os.getpid()
             )
             report.run_id = run.pk
         lookups = Lookups()
-        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        pool = ParsePool(workers, _read_and_parse, _worker_died) if workers > 1 else None
         try:
             previous = None
-            for batch in _batches(iter_files(paths, report), BATCH):
-                jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force)
-                current = (_parse_jobs(jobs, pool), known) if jobs else None
+            for batch in _batches(iter_files(paths, report, roots=roots), BATCH):
+                jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force,
+                                          roots=roots)
+                current = (_start_parsing(jobs, pool), jobs, known) if jobs else None
                 if previous:
-                    _store_batch(*previous, report=report, run=run, status=status, lookups=lookups,
-                                 dry_run=dry_run)
+                    _store_batch(_collect(*previous[:2], pool), previous[2], report=report, run=run,
+                                 status=status, lookups=lookups, dry_run=dry_run)
                     if progress:
                         progress(report)
                     # Under DEBUG Django keeps every query's SQL; bulk inserts carry whole
@@ -213,11 +206,11 @@ def import_paths(
                     reset_queries()
                 previous = current
             if previous:
-                _store_batch(*previous, report=report, run=run, status=status, lookups=lookups,
-                             dry_run=dry_run)
+                _store_batch(_collect(*previous[:2], pool), previous[2], report=report, run=run,
+                             status=status, lookups=lookups, dry_run=dry_run)
         finally:
             if pool:
-                pool.shutdown(cancel_futures=True)
+                pool.close()
             if run is not None:
                 _finish_run(run, report)
     if not dry_run and (report.created or report.updated or report.conflicts):
@@ -235,6 +228,7 @@ def _after_changes() -> None:
 
 
 def _finish_run(run: ImportRun, report: RunReport) -> None:
+    """Record the run's counts and the failures no batch recorded (walk-time refusals)."""
     run.finished_at = timezone.now()
     for name in ("created", "updated", "unchanged", "skipped", "conflicts", "failed"):
         setattr(run, name, getattr(report, name))
@@ -246,7 +240,7 @@ def _finish_run(run: ImportRun, report: RunReport) -> None:
     )
     ImportFileResult.objects.bulk_create(
         [
-            ImportFileResult(run=run, path=e["path"][:1000], outcome=Outcome.FAILED, error=e["error"])
+            ImportFileResult(run=run, path=e["path"][:PATH_MAX_RECORDED], outcome=Outcome.FAILED, error=e["error"])
             for e in report.errors
             if e["path"] in failed_paths - recorded
         ]
@@ -254,12 +248,21 @@ def _finish_run(run: ImportRun, report: RunReport) -> None:
     run.save()
 
 
-def _plan_batch(batch, *, report, max_bytes, force):
-    """Return (parse jobs, known ImportedFile rows) for files that changed since last seen."""
-    known = {f.path: f for f in ImportedFile.objects.filter(path__in=batch)}
-    jobs = []
+def _plan_batch(batch, *, report, max_bytes, force, roots):
+    """Return (parse jobs, known ImportedFile rows by recorded path) for files that changed
+    since last seen."""
+    recorded = {}
     for path in batch:
-        seen = known.get(path)
+        name = recorded_path(path)
+        if len(name) > PATH_MAX_RECORDED:
+            report.count(FileOutcome(name[:PATH_MAX_RECORDED], Outcome.FAILED,
+                                     f"path is longer than {PATH_MAX_RECORDED} characters"))
+        else:
+            recorded[path] = name
+    known = {f.path: f for f in ImportedFile.objects.filter(path__in=recorded.values())}
+    jobs = []
+    for path, name in recorded.items():
+        seen = known.get(name)
         if seen and not force:
             try:
                 st = os.stat(path)
@@ -268,59 +271,94 @@ def _plan_batch(batch, *, report, max_bytes, force):
             if st and st.st_size == seen.size and st.st_mtime_ns == seen.mtime_ns:
                 report.skipped += 1
                 continue
-        jobs.append((path, max_bytes, None if force else (seen.content_hash if seen else None)))
+        jobs.append((path, max_bytes, None if force else (seen.content_hash if seen else None), roots))
     return jobs, known
 
 
-def _parse_jobs(jobs, pool):
+def _start_parsing(jobs, pool):
     """Start parsing `jobs`; with a pool the work proceeds while the caller stores the last batch."""
     if pool and len(jobs) >= PARALLEL_THRESHOLD // 4:
-        return pool.map(_read_and_parse, jobs, chunksize=8)
-    return (_read_and_parse(job) for job in jobs)
+        return pool.start(jobs)
+    return None
+
+
+def _collect(started, jobs, pool) -> list:
+    if started is None and (pool is None or len(jobs) < PARALLEL_THRESHOLD // 4):
+        return [_read_and_parse(job) for job in jobs]
+    return pool.collect(started, jobs)
 
 
 def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> None:
-    parsed = list(parsed)
-    run_id = run.pk if run else None
-    results: dict[str, FileOutcome] = {}
-    seen_rows: list[ImportedFile] = []
+    # From here on a file is named as the database records it (see reading.recorded_path).
+    parsed = [(recorded_path(path), *rest) for path, *rest in parsed]
     try:
-        with transaction.atomic():
-            fresh, rest = _split_fresh(parsed)
-            if fresh:
-                try:
-                    with transaction.atomic():
-                        for article in create_many(fresh, run_id=run_id, status=status, lookups=lookups):
-                            results[article.source_file] = FileOutcome(
-                                article.source_file, Outcome.CREATED, article_id=article.pk)
-                except DatabaseError:
-                    # Something in the batch clashed after all: take the careful path, file by file.
-                    lookups.__init__()
-                    results.clear()
-                    rest = parsed
-            for path, article, content_hash, error in rest:
-                results[path] = _store_one(path, article, content_hash, error, known.get(path),
-                                           run=run, status=status, lookups=lookups)
-            for path, _, content_hash, _ in parsed:
-                result = results[path]
-                if content_hash and result.outcome != Outcome.FAILED:
-                    seen_rows.append(_seen_row(path, content_hash, result.article_id, known))
-            if dry_run:
-                raise _DryRunRollback
-            _save_seen(seen_rows)
-            bulk.insert(
-                ImportFileResult,
-                [
-                    ImportFileResult(run=run, path=r.path[:1000], outcome=r.outcome,
-                                     error=r.error, article_id=r.article_id)
-                    for r in results.values()
-                    if r.outcome != Outcome.UNCHANGED
-                ]
-            )
-    except _DryRunRollback:
-        lookups.__init__()  # rows created inside the rolled-back transaction are gone
+        results = _write_batch(parsed, known, run=run, status=status, lookups=lookups, dry_run=dry_run)
+    except _DryRunRollback as done:
+        lookups.reset()  # rows created inside the rolled-back transaction are gone
+        results = done.results
+    except (OperationalError, InterfaceError):
+        raise  # the database itself is gone or locked: no file is to blame, the run stops
+    except Exception:
+        # Something in the batch broke its transaction (a row the database refused at the
+        # last step): write file by file, so that only the guilty file fails.
+        lookups.reset()
+        results = {}
+        for item in parsed:
+            try:
+                results.update(_write_batch([item], known, run=run, status=status, lookups=lookups,
+                                            dry_run=dry_run))
+            except _DryRunRollback as done:
+                results.update(done.results)
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as exc:
+                lookups.reset()
+                results[item[0]] = FileOutcome(item[0], Outcome.FAILED,
+                                               f"database rejected the file: {type(exc).__name__}: {exc}")
     for path, *_ in parsed:
         report.count(results[path])
+
+
+def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "FileOutcome"]:
+    """Store `parsed` in one transaction (a savepoint per file); return each file's outcome."""
+    run_id = run.pk if run else None
+    results: dict[str, FileOutcome] = {}
+    with transaction.atomic():
+        fresh, rest = _split_fresh(parsed)
+        if fresh:
+            try:
+                with transaction.atomic():
+                    for article in create_many(fresh, run_id=run_id, status=status, lookups=lookups):
+                        results[article.source_file] = FileOutcome(
+                            article.source_file, Outcome.CREATED, article_id=article.pk)
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception:
+                # Something in the batch clashed after all: take the careful path, file by file.
+                lookups.reset()
+                results.clear()
+                rest = parsed
+        for path, article, seen, error in rest:
+            results[path] = _store_one(path, article, seen, error, known.get(path),
+                                       run=run, status=status, lookups=lookups)
+        seen_rows = [
+            _seen_row(path, seen, results[path].article_id, known)
+            for path, _, seen, _ in parsed
+            if seen and results[path].outcome != Outcome.FAILED
+        ]
+        if dry_run:
+            raise _DryRunRollback(results)
+        _save_seen(seen_rows)
+        bulk.insert(
+            ImportFileResult,
+            [
+                ImportFileResult(run=run, path=r.path[:PATH_MAX_RECORDED], outcome=r.outcome,
+                                 error=r.error, article_id=r.article_id)
+                for r in results.values()
+                if r.outcome != Outcome.UNCHANGED
+            ]
+        )
+    return results
 
 
 def _split_fresh(parsed):
@@ -339,37 +377,27 @@ def _split_fresh(parsed):
     return fresh, rest
 
 
-def _store_one(path, parsed, content_hash, error, seen, *, run, status, lookups) -> FileOutcome:
+def _store_one(path, parsed, seen, error, known_row, *, run, status, lookups) -> FileOutcome:
     if error:
         return FileOutcome(path, Outcome.FAILED, error)
     if parsed is None:  # same bytes as last time, only the mtime moved
-        return FileOutcome(path, Outcome.UNCHANGED, article_id=seen.article_id if seen else None)
+        return FileOutcome(path, Outcome.UNCHANGED, article_id=known_row.article_id if known_row else None)
     try:
         with transaction.atomic():
             result = store(parsed, path=path, run_id=run.pk if run else None, status=status,
-                           lookups=lookups, mtime_ns=_mtime_ns(path))
-    except DatabaseError as exc:
-        lookups.__init__()  # cached rows may belong to the rolled-back savepoint
+                           lookups=lookups, mtime_ns=seen.mtime_ns if seen else None)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # the savepoint is rolled back; only this file fails
+        lookups.reset()  # cached rows may belong to the rolled-back savepoint
         return FileOutcome(path, Outcome.FAILED, f"database rejected the article: {exc}".strip())
     return FileOutcome(path, result.outcome, result.message,
                        result.article.pk if result.article else None)
 
 
-def _mtime_ns(path: str) -> int | None:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
-
-
-def _seen_row(path, content_hash, article_id, known) -> ImportedFile:
-    try:
-        st = os.stat(path)
-        size, mtime_ns = st.st_size, st.st_mtime_ns
-    except OSError:
-        size, mtime_ns = -1, -1  # gone already: the next run will look again
-    row = known.get(path) or ImportedFile(path=path[:1000])
-    row.size, row.mtime_ns, row.content_hash = size, mtime_ns, content_hash
+def _seen_row(path: str, seen: Seen, article_id, known) -> ImportedFile:
+    row = known.get(path) or ImportedFile(path=path)
+    row.size, row.mtime_ns, row.content_hash = seen.size, seen.mtime_ns, seen.content_hash
     row.article_id = article_id or row.article_id
     row.seen_at = timezone.now()
     return row

@@ -42,6 +42,10 @@ class Lookups:
     """Per-run caches of rows many files share (sources, stocks, tags, categories)."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every cached row (after a rollback they may no longer exist)."""
         self.sources: dict[tuple[str | None, str | None], Source | None] = {}
         self.stocks: dict[tuple[str, str], Stock] = {}
         self.tags: dict[str, ArticleTag] = {}

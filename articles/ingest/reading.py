@@ -1,0 +1,238 @@
+"""Safe file walking and reading: only regular files inside the allowed roots, read with a
+size cap, and the size, mtime and hash of the very bytes that were read.
+
+A drop folder is written by scrapers and, in the worst case, by an attacker: it may hold
+symlinks to secrets (`/srv/newsroom/.env`, `/etc/passwd`), to devices (`/dev/zero`), FIFOs
+that block whoever opens them, symlink loops, and names that are not UTF-8. Each of these
+becomes one file's failure with a reason; none of them can stop a run or be read.
+"""
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+NEWS_SUFFIXES = {".md", ".markdown", ".txt", ".text", ""}
+# Hidden files, editor backups and files a scraper is still writing.
+SKIPPED_PREFIXES = (".",)
+SKIPPED_SUFFIXES = ("~", ".tmp", ".part", ".swp")
+PATH_MAX_RECORDED = 1000  # the ledger's and the seen-files record's column width
+_CHUNK = 1 << 16
+
+
+class Refused(Exception):
+    """A path the importer will not read; the message is meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A news file to read: `path` as the file system names it (may hold undecodable bytes)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A path refused while walking, with the reason."""
+
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A file that is not a news file by its name (images, archives, …)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class FileRead:
+    data: bytes
+    size: int
+    mtime_ns: int
+    content_hash: str
+    # False when the file changed while it was read: the bytes may be half old, half new,
+    # so the seen-files record must not let the next run skip it.
+    stable: bool = True
+
+
+def recorded_path(path: str) -> str:
+    """Return `path` as text the database and JSON can hold: undecodable bytes of a file name
+    (kept by Python as lone surrogates) become \\xNN escapes."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def roots_of(paths: Iterable[str | os.PathLike], extra: Iterable[str | os.PathLike] = ()) -> tuple[str, ...]:
+    """Return the real paths under which files may be read: the given paths and `extra`."""
+    roots = []
+    for path in [*paths, *extra]:
+        try:
+            roots.append(os.path.realpath(os.fspath(path), strict=True))
+        except OSError:
+            continue  # a missing path is reported by the walk; it allows nothing
+    return tuple(dict.fromkeys(roots))
+
+
+def inside(real: str, roots: Iterable[str]) -> bool:
+    """True when the real path `real` is one of `roots` or below one of them."""
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def walk(paths: Iterable[str | os.PathLike], *, roots: tuple[str, ...]) -> Iterator[Found | Failed | Ignored]:
+    """Yield what lies under `paths` (recursively, sorted): news files to read, refusals and
+    ignored names. Directories are followed once each, links only into `roots`."""
+    seen: set[str] = set()
+    for raw in paths:
+        path = os.fspath(raw)
+        try:
+            kind, real = _classify(path, roots)
+        except Refused as exc:
+            yield Failed(path, str(exc))
+            continue
+        if kind == "dir":
+            yield from _walk_dir(path, real, roots, seen)
+        else:
+            yield Found(path)
+
+
+def _walk_dir(directory: str, real: str, roots: tuple[str, ...], seen: set[str]) -> Iterator:
+    if real in seen:
+        return  # a folder linked in twice, or a loop back up: read once
+    seen.add(real)
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: os.fsencode(e.name))
+    except OSError as exc:
+        yield Failed(directory, f"cannot list directory: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
+            continue
+        try:
+            plain_file = entry.is_file(follow_symlinks=False)  # from the listing: no stat call
+            plain_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            plain_file = plain_dir = False
+        if plain_file:
+            if _is_news_name(name):
+                yield Found(entry.path)
+            else:
+                yield Ignored(entry.path)
+            continue
+        if not plain_dir and not _is_news_name(name) and not entry.is_symlink():
+            yield Ignored(entry.path)
+            continue
+        try:
+            kind, target = _classify(entry.path, roots, real_parent=real)
+        except Refused as exc:
+            yield Failed(entry.path, str(exc))
+            continue
+        if kind == "dir":
+            yield from _walk_dir(entry.path, target, roots, seen)
+        elif _is_news_name(name):
+            yield Found(entry.path)
+        else:
+            yield Ignored(entry.path)
+
+
+def _is_news_name(name: str) -> bool:
+    return Path(name).suffix.lower() in NEWS_SUFFIXES
+
+
+def _classify(path: str, roots: tuple[str, ...], real_parent: str | None = None) -> tuple[str, str]:
+    """Return ("dir" | "file", real path) for `path`, or raise Refused saying why not."""
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        raise Refused("no such file or directory") from None
+    except OSError as exc:
+        raise Refused(f"cannot inspect: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(link.st_mode):
+        try:
+            real = os.path.realpath(path, strict=True)
+            target = os.stat(real)
+        except FileNotFoundError:
+            raise Refused("broken symlink (target missing)") from None
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP
+                raise Refused("symlink loop") from None
+            raise Refused(f"symlink cannot be followed: {exc.strerror or exc}") from None
+        if not inside(real, roots):
+            raise Refused(
+                f"symlink to {recorded_path(real)}, outside the import roots "
+                "(add its folder to NEWSROOM_IMPORT_ROOTS to allow it)"
+            )
+    else:
+        target = link
+        real = os.path.join(real_parent, os.path.basename(path)) if real_parent else os.path.realpath(path)
+    if stat.S_ISDIR(target.st_mode):
+        return "dir", real
+    if not stat.S_ISREG(target.st_mode):
+        raise Refused(f"not a regular file ({_kind_name(target.st_mode)})")
+    return "file", real
+
+
+def _kind_name(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def read_file(path: str, *, max_bytes: int, roots: tuple[str, ...]) -> FileRead:
+    """Return the bytes of the regular file at `path` with their size, mtime and hash; raise
+    Refused for anything else: a FIFO or device, a file grown past `max_bytes` (counted while
+    reading, not trusted from stat), or a path that now leads outside `roots`."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise Refused("file disappeared while importing") from None
+    except PermissionError:
+        raise Refused("permission denied reading the file") from None
+    except OSError as exc:
+        raise Refused(f"cannot open the file: {exc.strerror or exc}") from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise Refused(f"not a regular file ({_kind_name(before.st_mode)})")
+        # What was opened, not what the name pointed to when the folder was walked: a name
+        # swapped for a link after the walk is caught here.
+        real = _opened_path(fd, path)
+        if real.endswith(" (deleted)"):
+            raise Refused("file disappeared while importing")
+        if roots and not inside(real, roots):
+            raise Refused(f"leads to {recorded_path(real)}, outside the import roots")
+        chunks, total, digest = [], 0, hashlib.sha256()
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise Refused(f"file is too large (more than {max_bytes:,} bytes)")
+            digest.update(chunk)
+            chunks.append(chunk)
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise Refused(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    stable = before.st_mtime_ns == after.st_mtime_ns and before.st_size == after.st_size == total
+    return FileRead(b"".join(chunks), total, before.st_mtime_ns, digest.hexdigest(), stable)
+
+
+def _opened_path(fd: int, path: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # no /proc (not Linux): the name as resolved now
+        return os.path.realpath(path)
