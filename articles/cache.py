@@ -6,30 +6,41 @@ afresh. Signals cover saves and deletes made through the ORM; code that writes i
 (the importer's bulk_create/update, queryset.update() in admin actions) calls
 `bump_cache_version()` once when it is done.
 
-A story scheduled for later becomes visible without any write: each version remembers when
-the next scheduled story is due and pages cached under it expire then.
+The version has two parts. The authoritative one is the page generation, a row in the
+database that every change moves once it is committed: Redis can be frozen, restarted,
+flushed or restored from an old copy, a page stored under an older generation is never
+served again once a process has read the new one, and each process reads it at most
+GENERATION_SECONDS apart. The other is a key in the cache itself, changed at the same moments,
+so that in the ordinary case every process sees an edit at once rather than within a second.
 
-Processes share the version through the cache backend: with several processes (gunicorn
-workers, the cron importer) it must be a shared cache (REDIS_URL), not the local-memory
-default.
+A story scheduled for later becomes visible without any write: each process remembers when
+the next scheduled story is due under the current version, and pages cached under it expire
+then.
+
+Processes share the version through the database and the cache backend: with several
+processes (gunicorn workers, the cron importer) the page store must be a shared cache
+(REDIS_URL), not the local-memory default.
 """
 
 import hashlib
+import logging
 import time
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, models, transaction
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "newsroom:pages:version"
-# {"version": id, "due": epoch seconds of the next scheduled story under that version, or 0}
-DUE_KEY = f"{VERSION_KEY}:due"
 _NO_SCHEDULE = 0.0
 # Set by PageCacheMiddleware on a request it could not answer: (version, page key).
 _MISSED = "_newsroom_page_cache_missed"
@@ -37,31 +48,116 @@ _MISSED = "_newsroom_page_cache_missed"
 _STORABLE = "_newsroom_page_cache_storable"
 
 
+class PageGeneration(models.Model):
+    """The one row whose `value` changes, after commit, with anything readers see.
+
+    Declared beside the page cache, its only user (the table is articles_pagegeneration).
+    """
+
+    value = models.BigIntegerField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "articles"
+        verbose_name = "页面缓存代数"
+
+    def __str__(self) -> str:
+        return f"{self.value:x}"
+
+
+_ROW = 1  # the primary key of the one row
+
+
+@dataclass(frozen=True)
+class Generation:
+    value: int  # 0 before the first change ever recorded
+    at: float  # epoch seconds of that change
+    read: float  # time.monotonic() when this process read it
+
+
+_generation: Generation | None = None  # this process's copy
+_due: tuple[str, float] = ("", _NO_SCHEDULE)  # (version id, next scheduled story) in this process
+
+
+def generation(*, refresh: bool = False) -> Generation:
+    """Return the page generation, read from the database at most GENERATION_SECONDS ago.
+
+    While the database cannot be read, the last value read stays in use: no writer can move
+    it then either.
+    """
+    global _generation
+    known, now = _generation, time.monotonic()
+    if known is not None and not refresh and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
+        return known
+    try:
+        row = PageGeneration.objects.filter(pk=_ROW).values_list("value", "changed_at").first()
+    except DatabaseError:
+        if known is None:
+            raise
+        logger.warning("page generation unreadable, keeping %x", known.value, exc_info=True)
+        row = (known.value, None)
+    value, changed_at = row or (0, None)
+    at = changed_at.timestamp() if changed_at else (known.at if known else 0.0)
+    _generation = Generation(value, at, now)
+    return _generation
+
+
+def _bump_generation() -> None:
+    global _generation
+    now = timezone.now()
+    moved = PageGeneration.objects.filter(pk=_ROW).update(value=F("value") + 1, changed_at=now)
+    if not moved:
+        # First change ever (or the table was emptied): start from the clock, so that a value
+        # seen before the row was lost cannot come back.
+        PageGeneration.objects.bulk_create(
+            [PageGeneration(pk=_ROW, value=time.time_ns(), changed_at=now)], ignore_conflicts=True
+        )
+    _generation = None  # this process reads the new one on its next page
+
+
+def _bump_cached_version() -> None:
+    cache.set(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
+
+
+def _bump_after_commit() -> None:
+    _bump_generation()
+    _bump_cached_version()
+
+
 def bump_cache_version() -> None:
     """Invalidate every cached public page (call once after writes that bypass signals)."""
-    cache.set(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
+    # The cache's key now, so that nothing rendered from the old data is served past this
+    # point; the generation (and the cache's key again) once the writes are committed, so that
+    # a page rendered while the transaction was open is not kept. Outside a transaction both
+    # happen now. `robust`: a failed bump is logged, the committed edit still answers.
+    _bump_cached_version()
+    transaction.on_commit(_bump_after_commit, robust=True)
 
 
 def current_version() -> dict:
     """Return the version record: {"id", "at" (epoch seconds of the last change), "due"}."""
-    found = cache.get_many([VERSION_KEY, DUE_KEY])
-    return _version(found.get(VERSION_KEY), found.get(DUE_KEY))
+    return _version(cache.get(VERSION_KEY))
 
 
-def _version(record: dict | None, due_record: dict | None) -> dict:
-    if record is None:
-        bump_cache_version()
+def _version(record: dict | None) -> dict:
+    global _due
+    if record is None:  # a new or flushed cache: a version of its own
+        cache.add(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
         record = cache.get(VERSION_KEY) or {"id": "0", "at": time.time()}
-    if due_record is not None and due_record.get("version") == record["id"]:
-        due = due_record["due"]
-    else:
+    current = generation()
+    version_id = f"{current.value:x}.{record['id']}"
+    due_for, due = _due
+    if due_for != version_id:
         due = _next_scheduled()
-        cache.set(DUE_KEY, {"version": record["id"], "due": due}, timeout=None)
+        _due = (version_id, due)
     if due != _NO_SCHEDULE and due <= time.time():
-        # A scheduled story is now public: it changes pages as an edit would.
-        bump_cache_version()
+        # A scheduled story is now public: it changes pages as an edit would (once, unless
+        # another process already did it).
+        if generation(refresh=True).value == current.value:
+            bump_cache_version()
+        _due = ("", _NO_SCHEDULE)  # read afresh even if the bump could not be recorded
         return current_version()
-    return {**record, "due": due}
+    return {"id": version_id, "at": max(record["at"], current.at), "due": due}
 
 
 def _next_scheduled() -> float:
@@ -86,14 +182,14 @@ def _page_key(request) -> str:
 
 
 def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
-    """One round trip to the cache: the version, the next due time and the page together.
+    """One round trip to the cache: its part of the version and the page together.
 
     A page is stored under its address alone and carries the version it was rendered under,
     so a page of an older version is a miss (and is overwritten by the next render).
     """
     key = _page_key(request)
-    found = cache.get_many([VERSION_KEY, DUE_KEY, key])
-    version = _version(found.get(VERSION_KEY), found.get(DUE_KEY))
+    found = cache.get_many([VERSION_KEY, key])
+    version = _version(found.get(VERSION_KEY))
     stored = found.get(key)
     if stored is None or stored.get("version") != version["id"]:
         return version, key, None
@@ -186,10 +282,7 @@ def cache_public_page(view):
 def _content_changed(**kwargs) -> None:
     if kwargs.get("action", "post_").startswith("pre_"):
         return  # m2m_changed: the post_ signal follows
-    # Now, so that nothing rendered from the old data is served past this point, and again
-    # after commit, so that a page rendered while the transaction was open is not kept.
     bump_cache_version()
-    transaction.on_commit(bump_cache_version)
 
 
 def connect_signals() -> None:

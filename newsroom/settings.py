@@ -218,6 +218,10 @@ else:
 PAGE_CACHE_SECONDS = int(
     os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "300" if REDIS_URL or DEBUG else "0")
 )
+# The version's authoritative part lives in the database (Redis may lose a change while it is
+# frozen or failing over); each process reads it at most this often, so a change another
+# process made reaches every reader within this many seconds whatever the cache does.
+PAGE_CACHE_GENERATION_SECONDS = float(os.environ.get("NEWSROOM_PAGE_CACHE_GENERATION_SECONDS", "1"))
 
 # The import pipeline
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

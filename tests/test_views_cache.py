@@ -5,10 +5,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.test import TestCase
+from django.db import transaction
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from articles.cache import VERSION_KEY, bump_cache_version
+from articles.cache import (
+    VERSION_KEY,
+    PageGeneration,
+    _bump_generation,
+    bump_cache_version,
+    current_version,
+)
 from articles.models import Article, Category, Source, Stock
 from tests.site_support import FreshCacheMixin
 
@@ -23,6 +30,7 @@ class PageCacheTests(FreshCacheMixin, TestCase):
             published_at=timezone.now() - timedelta(hours=1), body="<p>正文</p>",
         )
 
+    @override_settings(PAGE_CACHE_GENERATION_SECONDS=60)  # no generation read in between
     def test_second_anonymous_visit_costs_no_query(self):
         for url in ("/", self.story.get_absolute_url(), "/sources/ceshi/", "/feed/",
                     "/search/?q=缓存", "/sitemap.xml", "/robots.txt"):
@@ -127,3 +135,25 @@ class PageCacheTests(FreshCacheMixin, TestCase):
         self.assertEqual(self.client.get("/sources/nope/").status_code, 404)
         Source.objects.create(name="后来才有的来源", slug="nope")
         self.assertEqual(self.client.get("/sources/nope/").status_code, 200)
+
+    @override_settings(PAGE_CACHE_GENERATION_SECONDS=0)
+    def test_a_change_the_cache_never_heard_of_still_invalidates(self):
+        """The database's generation, not the cache's key, decides: a bump that reached only
+        the database (the cache was frozen) still retires every stored page."""
+        url = self.story.get_absolute_url()
+        self.assertContains(self.client.get(url), "缓存测试原标题")
+        Article.objects.filter(pk=self.story.pk).update(status=Article.Status.DRAFT)
+        with self.captureOnCommitCallbacks(execute=True):
+            transaction.on_commit(_bump_generation)  # what a lost cache bump leaves behind
+        self.assertEqual(self.client.get(url).status_code, 404)
+
+    def test_pages_are_stored_under_the_database_generation(self):
+        self.client.get("/")
+        with self.captureOnCommitCallbacks(execute=True):
+            bump_cache_version()
+        self.assertEqual(PageGeneration.objects.count(), 1)
+        first = PageGeneration.objects.get().value
+        with self.captureOnCommitCallbacks(execute=True):
+            bump_cache_version()
+        self.assertEqual(PageGeneration.objects.get().value, first + 1)
+        self.assertTrue(current_version()["id"].startswith(f"{first + 1:x}."))
