@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.core.paginator import EmptyPage
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 
@@ -45,7 +45,11 @@ class IdRangePaginator:
         return max(1, -(-top // self.size))
 
     def page(self, number) -> _IdRangePage:
-        number = int(number)
+        # ?p= as the reader typed it: Django's sitemap view answers 404 for these two errors.
+        text = str(number)
+        if not (text.isascii() and text.isdigit()):
+            raise PageNotAnInteger("页码不是整数")
+        number = int(text)
         if number < 1 or number > self.num_pages:
             raise EmptyPage("没有这一页")
         low, high = (number - 1) * self.size, number * self.size
