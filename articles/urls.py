@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from articles import feeds, views
-from articles.cache import cache_public_page as cached
+from articles.cache import cache_public_page
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -61,38 +61,46 @@ register_converter(TwoDigitConverter, "mm")
 register_converter(IdConverter, "id")
 register_converter(TextConverter, "text")
 
+
+def page(view, *, cached: bool = True):
+    """A readers' address: GET and HEAD only (views.readers_page), its pages stored by the page
+    cache unless `cached` is False. Every pattern below is one."""
+    return views.readers_page(cache_public_page(view) if cached else view)
+
+
 urlpatterns = [
-    path("", cached(views.HomeView.as_view()), name="home"),
-    path("articles/<id:pk>/<text:slug>/", cached(views.ArticleDetailView.as_view()),
+    path("", page(views.HomeView.as_view()), name="home"),
+    path("articles/<id:pk>/<text:slug>/", page(views.ArticleDetailView.as_view()),
          name="detail"),
-    path("sources/<slug:slug>/", cached(views.SourceView.as_view()), name="source"),
-    path("categories/<slug:slug>/", cached(views.CategoryView.as_view()), name="category"),
-    path("tags/<slug:slug>/", cached(views.TagView.as_view()), name="tag"),
-    path("stocks/<text:symbol>/", cached(views.StockView.as_view()), name="stock"),
-    path("search/", cached(views.SearchView.as_view()), name="search"),
-    path("archive/", cached(views.ArchiveIndexView.as_view()), name="archive"),
-    path("archive/<yyyy:year>/", cached(views.ArchiveView.as_view()), name="archive_year"),
-    path("archive/<yyyy:year>/<mm:month>/", cached(views.ArchiveView.as_view()),
+    path("sources/<slug:slug>/", page(views.SourceView.as_view()), name="source"),
+    path("categories/<slug:slug>/", page(views.CategoryView.as_view()), name="category"),
+    path("tags/<slug:slug>/", page(views.TagView.as_view()), name="tag"),
+    path("stocks/<text:symbol>/", page(views.StockView.as_view()), name="stock"),
+    path("search/", page(views.SearchView.as_view()), name="search"),
+    path("archive/", page(views.ArchiveIndexView.as_view()), name="archive"),
+    path("archive/<yyyy:year>/", page(views.ArchiveView.as_view()), name="archive_year"),
+    path("archive/<yyyy:year>/<mm:month>/", page(views.ArchiveView.as_view()),
          name="archive_month"),
-    path("archive/<yyyy:year>/<mm:month>/<mm:day>/", cached(views.ArchiveView.as_view()),
+    path("archive/<yyyy:year>/<mm:month>/<mm:day>/", page(views.ArchiveView.as_view()),
          name="archive_day"),
     # Feeds
-    path("feed/", cached(feeds.LatestFeed()), name="feed"),
-    path("sources/<slug:slug>/feed/", cached(feeds.SourceFeed()), name="source_feed"),
-    path("categories/<slug:slug>/feed/", cached(feeds.CategoryFeed()), name="category_feed"),
-    path("tags/<slug:slug>/feed/", cached(feeds.TagFeed()), name="tag_feed"),
-    path("stocks/<text:symbol>/feed/", cached(feeds.StockFeed()), name="stock_feed"),
+    path("feed/", page(feeds.LatestFeed()), name="feed"),
+    path("sources/<slug:slug>/feed/", page(feeds.SourceFeed()), name="source_feed"),
+    path("categories/<slug:slug>/feed/", page(feeds.CategoryFeed()), name="category_feed"),
+    path("tags/<slug:slug>/feed/", page(feeds.TagFeed()), name="tag_feed"),
+    path("stocks/<text:symbol>/feed/", page(feeds.StockFeed()), name="stock_feed"),
     # The Jekyll site's feed (jekyll-feed) lived at /feed.xml.
-    path("feed.xml", RedirectView.as_view(pattern_name="articles:feed", permanent=True)),
+    path("feed.xml", page(RedirectView.as_view(pattern_name="articles:feed", permanent=True),
+                          cached=False)),
     # Discovery
-    path("sitemap.xml", cached(sitemap_views.index),
+    path("sitemap.xml", page(sitemap_views.index),
          {"sitemaps": SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
          name="sitemap"),
-    path("sitemap-<text:section>.xml", cached(sitemap_views.sitemap), {"sitemaps": SITEMAPS},
+    path("sitemap-<text:section>.xml", page(sitemap_views.sitemap), {"sitemaps": SITEMAPS},
          name="sitemap_section"),
-    path("robots.txt", cached(views.robots_txt), name="robots"),
-    path("favicon.ico", views.favicon, name="favicon"),
+    path("robots.txt", page(views.robots_txt), name="robots"),
+    path("favicon.ico", page(views.favicon, cached=False), name="favicon"),
     # The Jekyll site's story addresses: /<category>/<yyyy>/<mm>/<dd>/<id>.html
     path("<text:category>/<yyyy:year>/<mm:month>/<mm:day>/<text:ident>.html",
-         views.legacy_article, name="legacy"),
+         page(views.legacy_article, cached=False), name="legacy"),
 ]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.views import readers_page
 from newsroom.health import healthz
 
 handler500 = "newsroom.errors.server_error"
@@ -9,7 +10,7 @@ handler500 = "newsroom.errors.server_error"
 urlpatterns = [
     # No trailing slash, and exempt from the HTTPS redirect (SECURE_REDIRECT_EXEMPT): load
     # balancers probe the app server directly over plain HTTP.
-    path("healthz", healthz, name="healthz"),
+    path("healthz", readers_page(healthz), name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("articles.urls")),
 ]

@@ -1,5 +1,6 @@
 """The public site's pages (URLs in articles/urls.py, feeds and sitemaps beside them)."""
 
+from articles.views.base import readers_page
 from articles.views.detail import ArticleDetailView
 from articles.views.home import HomeView
 from articles.views.legacy import favicon, legacy_article, robots_txt
@@ -25,5 +26,6 @@ __all__ = [
     "TagView",
     "favicon",
     "legacy_article",
+    "readers_page",
     "robots_txt",
 ]

@@ -1,14 +1,43 @@
 """What every public page shares: its metadata, the navigation, count-free pagination."""
 
 from dataclasses import dataclass
+from functools import wraps
 
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 
 from articles import reads, sql
 
 # Lists page by offset; deeper than this, readers go by date (archives) and robots by sitemap.
 MAX_LIST_PAGES = 500
+
+
+# What a reader's page answers; OPTIONS is told so, anything else is refused.
+READER_METHODS = ("GET", "HEAD")
+
+
+def readers_page(view):
+    """`view` as a public address: GET and HEAD reach it, OPTIONS gets the Allow header and no
+    body, any other method a 405 (with Allow) before the view or its cache wrapper runs.
+
+    Readers' pages take no forms, so CSRF has nothing to protect on them: exempt, so that a
+    POST gets the 405 that says why rather than CSRF's 403.
+    """
+    allowed = [*READER_METHODS, "OPTIONS"]
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method in READER_METHODS:
+            return view(request, *args, **kwargs)
+        if request.method == "OPTIONS":
+            response = HttpResponse(headers={"Allow": ", ".join(allowed)})
+            response["Content-Length"] = "0"
+            return response
+        return HttpResponseNotAllowed(allowed)
+
+    return wrapper
 
 
 @dataclass

@@ -6,13 +6,11 @@ from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_safe
 
 from articles.models import Article
 from articles.rendering import absolute_url
 
 
-@require_safe
 def legacy_article(request, category, year, month, day, ident):
     """301 from the Jekyll site's /<category>/<yyyy>/<mm>/<dd>/<id>.html to the story.
 
@@ -31,7 +29,6 @@ def legacy_article(request, category, year, month, day, ident):
     return HttpResponsePermanentRedirect(article.get_absolute_url())
 
 
-@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -51,7 +48,6 @@ def _favicon() -> bytes:
         return handle.read()
 
 
-@require_safe
 def favicon(request):
     """/favicon.ico: browsers and feed readers ask for it whatever the page's <link rel=icon>."""
     response = HttpResponse(_favicon(), content_type="image/vnd.microsoft.icon")
