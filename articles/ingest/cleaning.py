@@ -5,6 +5,7 @@ tree; the final allow-listing is done by nh3 (ammonia), a maintained sanitiser.
 """
 
 import html
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ import lxml.html
 import nh3
 from lxml import etree
 from lxml.html import HtmlElement
+
+from articles.ingest.nesting import NESTING_LIMIT, cap_nesting
 
 # eastmoney market ids -> our market codes. 90 is a sector board, kept apart as a tag.
 MARKETS = {"0": "SZ", "1": "SH", "116": "HK", "105": "US", "106": "US", "107": "US"}
@@ -29,10 +32,17 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan"},
 }
 ALLOWED_CLASSES = {"p": {"caption", "note"}}
-DROP_WITH_CONTENT = {
-    "script", "style", "iframe", "svg", "math", "noscript", "template", "object", "embed",
-    "frame", "frameset", "applet", "head", "title", "textarea", "select", "button", "form",
-}
+# Elements whose content is never story text: code, embedded documents and pictures, the
+# values of form widgets. Every other element outside ALLOWED_TAGS is unwrapped and its text
+# kept (<form>, <button>, <select>, <font>, <div> …), and void ones (<embed>, <source>, <input> …)
+# go alone: libxml2 reads some of those as containers, and an unclosed <form> holds the rest.
+DROP_WITH_CONTENT = frozenset({
+    "script", "style", "template", "svg", "math", "iframe", "object", "applet", "noscript",
+    "noembed", "noframes", "frame", "frameset", "head", "title", "textarea", "option",
+    "optgroup", "datalist",
+})
+# ... of which these hold code, not words: dropping them is not worth a warning.
+CODE = frozenset({"script", "style", "head"})
 
 SOURCE_LINE = re.compile(r"^\s*[（(]\s*文章来源\s*[：:]\s*(?P<name>[^（()）]+?)\s*[）)]\s*$")
 STOCK_CHART_BLOCK = re.compile(
@@ -45,6 +55,7 @@ URL_ATTRIBUTES = {"href", "src"}
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
 URL_NOISE = re.compile(r"[\t\n\r]")
 EMPTY_DROPPED = {"p", "strong", "b", "em", "center", "div"}
+NAME_PARTS = 20  # strings read for a stock's name, a source line or a caption: all are short
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class CleanBody:
     source_name: str | None
     stocks: tuple[StockRef, ...]
     boards: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # text the story lost for a reason other than debris
 
 
 def parse_data_code(value: str) -> tuple[str, str] | None:
@@ -103,19 +115,32 @@ def _chart_codes(fragment: str) -> list[tuple[str, str]]:
     ]
 
 
-def _parse(raw: str) -> HtmlElement | None:
+def _parse(raw: str, warnings: list[str]) -> HtmlElement | None:
     """Return the <body> (or the document when it has none) of `raw`, or None if empty."""
     try:
-        document = lxml.html.document_fromstring(raw)
+        document = _document(raw)
     except etree.ParserError:  # nothing but whitespace or comments
         return None
-    except ValueError:  # a str carrying an XML encoding declaration: let libxml2 decode bytes
-        document = lxml.html.document_fromstring(raw.encode("utf-8"), parser=_UTF8_PARSER)
+    if any(TOO_DEEP in error.message for error in _PARSER.error_log):
+        # libxml2 stopped reading at its depth limit: read it again with the nesting capped.
+        raw, _ = cap_nesting(raw)
+        warnings.append(f"markup nested more than {NESTING_LIMIT} levels deep was flattened")
+        document = _document(raw)
     body = document.body if document.find("body") is not None else None
     return body if body is not None else document
 
 
+def _document(raw: str) -> HtmlElement:
+    try:
+        return lxml.html.document_fromstring(raw, parser=_PARSER)
+    except ValueError:  # a str carrying an XML encoding declaration: let libxml2 decode bytes
+        return lxml.html.document_fromstring(raw.encode("utf-8"), parser=_UTF8_PARSER)
+
+
+# lxml keeps each parser's error log per thread, so module-level parsers are safe to share.
+_PARSER = lxml.html.HTMLParser()
 _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+TOO_DEEP = "Excessive depth"
 
 
 def _attached(node, root) -> bool:
@@ -138,6 +163,29 @@ def _text(node, *, strip: bool = False) -> str:
     return "".join(node.itertext())
 
 
+def _short_text(node, *, strip: bool = False) -> str | None:
+    """The text below `node` if it is made of at most NAME_PARTS strings, else None: reading
+    all the text below each of a hundred nested elements would read the story a hundred times."""
+    parts = list(itertools.islice(node.itertext(), NAME_PARTS + 1))
+    if len(parts) > NAME_PARTS:
+        return None
+    return "".join(part.strip() for part in parts) if strip else "".join(parts)
+
+
+def _holding(root, *, images: bool) -> set:
+    """Return the elements below `root` with non-blank text (or, with `images`, an <img>)
+    below them: one pass, children before parents, whatever the depth."""
+    found = set()
+    for node in reversed(list(root.iterdescendants())):
+        if (
+            (images and node.tag == "img")
+            or (node.text and not node.text.isspace())
+            or any(child in found or (child.tail and not child.tail.isspace()) for child in node)
+        ):
+            found.add(node)
+    return found
+
+
 def clean_html(raw: str) -> CleanBody:
     """Return the story's sanitised HTML, text, source line, stocks and sector boards.
 
@@ -153,19 +201,24 @@ def clean_html(raw: str) -> CleanBody:
         return ""
 
     raw = STOCK_CHART_BLOCK.sub(take_chart, raw)
-    root = _parse(raw)
+    warnings: list[str] = []
+    root = _parse(raw, warnings)
     if root is None:
-        return CleanBody(html="", text="", source_name=None, stocks=(), boards=())
+        return CleanBody(html="", text="", source_name=None, stocks=(), boards=(), warnings=tuple(warnings))
 
+    lost: dict[str, int] = {}
     for node in list(root.iterdescendants()):
         if not _attached(node, root):
             continue  # inside something dropped earlier in this walk
-        if not isinstance(node.tag, str) or (
-            node.tag in DROP_WITH_CONTENT
-            or HIDDEN_STYLE.search(node.get("style") or "")
-            or node.get("hidden") is not None
-        ):  # comments and processing instructions
+        if not isinstance(node.tag, str):  # comments and processing instructions
             node.drop_tree()
+        elif node.tag in DROP_WITH_CONTENT:
+            if node.tag not in CODE and (words := len(_text(node, strip=True))):
+                lost[node.tag] = lost.get(node.tag, 0) + words
+            node.drop_tree()
+        elif HIDDEN_STYLE.search(node.get("style") or "") or node.get("hidden") is not None:
+            node.drop_tree()  # the scraper's hidden debris
+    warnings.extend(f"dropped the text inside <{tag}> ({count:,} characters)" for tag, count in lost.items())
     tags = list(root.iterdescendants())
 
     # Stock-chart debris that arrived without its marker comments.
@@ -188,14 +241,14 @@ def clean_html(raw: str) -> CleanBody:
         found = parse_data_code(tag.get("data-code"))
         if found:
             codes.append(found)
-            text = _text(tag, strip=True)
+            text = _short_text(tag, strip=True)
             if text:
                 names.setdefault(found, text)
     for tag in tags:
         if tag.tag not in {"a", "span"} or not _attached(tag, root):
             continue
         tag_id = tag.get("id") or ""
-        if tag_id.startswith(("quote_", "bkquote_")) and not _text(tag, strip=True):
+        if tag_id.startswith(("quote_", "bkquote_")) and _short_text(tag, strip=True) == "":
             tag.drop_tree()
         elif (
             set(_classes(tag)) & {"keytip", "infokey", "em_stock_key_common"}
@@ -208,24 +261,22 @@ def clean_html(raw: str) -> CleanBody:
     for tag in tags:
         if tag.tag not in {"p", "div", "span"} or not _attached(tag, root):
             continue
-        match = SOURCE_LINE.match(_text(tag))
+        match = SOURCE_LINE.match(_short_text(tag) or "")
         if match:
             source_name = source_name or re.sub(r"\s+", "", match.group("name"))
             tag.drop_tree()
 
-    _images_to_figures(root, [tag for tag in tags if tag.tag == "img"])
+    images = [tag for tag in tags if tag.tag == "img"]
+    if images:
+        _images_to_figures(root, images, worded=_holding(root, images=False))
 
     for br in tags:
         # A <br> closing a paragraph only adds an empty line.
         if br.tag == "br" and br.getnext() is None and not (br.tail or "").strip() and _attached(br, root):
             br.drop_tree()
-    for tag in tags:
-        if (
-            tag.tag in EMPTY_DROPPED
-            and _attached(tag, root)
-            and not _text(tag, strip=True)
-            and tag.find(".//img") is None
-        ):
+    filled = _holding(root, images=True)
+    for tag in list(root.iterdescendants(*EMPTY_DROPPED)):
+        if tag not in filled:
             tag.drop_tree()
 
     # The tree holds nothing but the story now; its text is what the sanitised HTML shows.
@@ -261,11 +312,12 @@ def clean_html(raw: str) -> CleanBody:
         if ref:
             stocks.append(ref)
     return CleanBody(
-        html=body, text=text, source_name=source_name, stocks=tuple(stocks), boards=tuple(boards)
+        html=body, text=text, source_name=source_name, stocks=tuple(stocks), boards=tuple(boards),
+        warnings=tuple(warnings),
     )
 
 
-def _images_to_figures(root: HtmlElement, images: list[HtmlElement]) -> None:
+def _images_to_figures(root: HtmlElement, images: list[HtmlElement], *, worded: set) -> None:
     """Turn centred images into <figure>s; a short centred line right after is the caption."""
     for img in images:
         if not _attached(img, root):
@@ -275,7 +327,7 @@ def _images_to_figures(root: HtmlElement, images: list[HtmlElement]) -> None:
             img.set("src", original)
         container = img
         while (parent := container.getparent()) is not None and parent is not root and (
-            parent.tag in {"center", "p", "div", "a"} and not _text(parent, strip=True)
+            parent.tag in {"center", "p", "div", "a"} and parent not in worded
         ):
             container = parent
         figure = lxml.html.Element("figure")
@@ -287,7 +339,7 @@ def _images_to_figures(root: HtmlElement, images: list[HtmlElement]) -> None:
             new_img.set("alt", "")
         caption_node = container.getnext()
         if caption_node is not None and caption_node.tag == "p":
-            caption = _text(caption_node, strip=True)
+            caption = _short_text(caption_node, strip=True)
             style = caption_node.get("style") or ""
             if caption and len(caption) <= CAPTION_MAX and "center" in style:
                 etree.SubElement(figure, "figcaption").text = caption
@@ -301,7 +353,13 @@ def _images_to_figures(root: HtmlElement, images: list[HtmlElement]) -> None:
 
 
 def sanitise(fragment: str) -> str:
-    """Return `fragment` reduced to the allow-listed tags, attributes and URL schemes."""
+    """Return `fragment` reduced to the allow-listed tags, attributes and URL schemes.
+
+    Every body is stored as this leaves it, whoever wrote it (the import, an editor, code):
+    Article.body's field calls it. sanitise(sanitise(x)) == sanitise(x), so saving a body
+    unchanged changes nothing.
+    """
+    fragment, _ = cap_nesting(fragment)  # html5ever's time grows with the square of the depth
     cleaned = nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
