@@ -284,10 +284,12 @@ LOGGING = {
         "logfmt": {"()": "newsroom.logfmt.LogfmtFormatter"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "logfmt",
-                   "stream": "ext://sys.stdout"},
+        # stderr, as gunicorn's error log: stdout is the commands' output (import_articles
+        # --json is read by scripts) and gunicorn's access log.
+        "stderr": {"class": "logging.StreamHandler", "formatter": "logfmt",
+                   "stream": "ext://sys.stderr"},
     },
-    "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},

@@ -1,12 +1,14 @@
 """newsroom.redis_cache: a Redis outage means cache misses, never errors for readers."""
 
+import json
 import socket
+import tempfile
 import time
 
 from django.test import SimpleTestCase
 
 from newsroom.redis_cache import ResilientRedisCache, ResilientRedisCacheClient
-from tests.test_production import last_json, run_django
+from tests.test_production import BASE_DIR, last_json, manage, run_django
 
 OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
@@ -79,3 +81,19 @@ class ResilientRedisCacheTests(SimpleTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["cache"]["status"], "error")
         self.assertEqual(body["database"]["status"], "ok")
+
+    def test_the_outage_warning_goes_to_stderr_not_into_a_commands_output(self):
+        """`import_articles --json` prints one JSON object on stdout for cron's scripts, even
+        when the cache's warning is logged on the way (logs belong on stderr)."""
+        work = tempfile.TemporaryDirectory(dir=BASE_DIR / "var")
+        self.addCleanup(work.cleanup)
+        env = {"DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{work.name}/import.sqlite3",
+               "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
+        migrated = manage("migrate", "--noinput", "-v0", env=env)
+        self.assertEqual(migrated.returncode, 0, migrated.stderr)
+        result = manage("import_articles", "--json", "tests/fixtures/seeds", env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("redis unreachable", result.stderr)
+        report = json.loads(result.stdout)  # the whole of stdout: one object, nothing else
+        self.assertEqual(report["failed"], 0)
+        self.assertGreater(report["created"], 0)
