@@ -6,6 +6,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 
 from articles.ingest.locking import LockBusy
 from articles.ingest.pipeline import RunReport, import_paths
@@ -53,6 +54,12 @@ class Command(BaseCommand):
         except LockBusy as exc:
             self.stderr.write(f"import_articles: {exc}; exiting (will run next time)")
             sys.exit(EX_TEMPFAIL)
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away or stayed locked: no file is to blame. What was committed
+            # stays; the next run marks this one failed in the ledger and redoes the rest.
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            self.stderr.write(f"import_articles: database unavailable, run stopped: {reason}")
+            sys.exit(1)
         if progress:
             self.stdout.write("\r\033[K", ending="")
         if options["json"]:
