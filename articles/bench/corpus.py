@@ -71,8 +71,11 @@ def make_text(template: str, *, i: int, rng: random.Random, when: datetime) -> s
     return opener + template
 
 
-def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000) -> Path:
-    """Write `count` news files (both formats) under `directory`; return the directory."""
+def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000,
+                    first_number: int = 0) -> Path:
+    """Write `count` news files (both formats) under `directory`; return the directory.
+
+    Stories are numbered from `first_number`: corpora numbered apart share no story."""
     rng = random.Random(seed)
     jekyll, text = _templates()
     start = datetime(2022, 1, 1, 8, 0, 0)
@@ -83,10 +86,10 @@ def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int 
         if i % per_dir == 0:
             sub.mkdir(exist_ok=True)
         if i % 10 == 9:  # one in ten is a plain-text page dump
-            content = make_text(rng.choice(text), i=i, rng=rng, when=when)
-            name = f"{i:07d}_{rng.getrandbits(64):016x}.txt"
+            content = make_text(rng.choice(text), i=first_number + i, rng=rng, when=when)
+            name = f"{first_number + i:07d}_{rng.getrandbits(64):016x}.txt"
         else:
-            content = make_jekyll(rng.choice(jekyll), i=i, rng=rng, when=when)
-            name = f"{when:%Y-%m-%d}-NW{when:%Y%m%d}{i:010d}.md"
+            content = make_jekyll(rng.choice(jekyll), i=first_number + i, rng=rng, when=when)
+            name = f"{when:%Y-%m-%d}-NW{when:%Y%m%d}{first_number + i:010d}.md"
         (sub / name).write_text(content, "utf-8")
     return directory

@@ -139,7 +139,8 @@ def kill_rounds(directory: Path, *, files: int, rounds: int, seed: int = 1,
         })
     final = run_import(directory, *extra)
     report.final_exit, report.final_stderr = final.returncode, final.stderr[-2000:]
-    report.lost = files - ImportedFile.objects.exclude(article=None).count()
+    recorded = ImportedFile.objects.filter(path__startswith=f"{directory}{os.sep}")
+    report.lost = files - recorded.exclude(article=None).count()
     report.duplicates = (
         Article.objects.values("source_file").annotate(n=Count("id")).filter(n__gt=1).count()
         + max(0, Article.objects.count() - files)
@@ -175,11 +176,12 @@ def _rewrite(path: Path, version: int, base_titles: dict[Path, str | None]) -> s
     return title
 
 
-def rewrite_during_run(directory: Path, *, files: int, seed: int = 2, rounds: int = 2) -> RewriteReport:
+def rewrite_during_run(directory: Path, *, files: int, seed: int = 2, rounds: int = 2,
+                       first_number: int = 0) -> RewriteReport:
     """Import `files` generated files, then run the import `rounds` times while files are
     rewritten (new titles) without pause until each run ends; then run twice more. Return
     which stories lack their newest title."""
-    generate_corpus(directory, files, seed=seed)
+    generate_corpus(directory, files, seed=seed, first_number=first_number)
     paths = sorted(p for p in directory.rglob("*") if p.is_file())
     newest: dict[str, str | None] = {}
     base_titles: dict[Path, str | None] = {}
@@ -213,7 +215,8 @@ def rewrite_during_run(directory: Path, *, files: int, seed: int = 2, rounds: in
             report.missing.append(path)
         elif title is not None and by_path[path] != title:
             report.stale.append(path)
-    report.articles = Article.objects.count()
+    report.articles = (ImportedFile.objects.filter(path__startswith=f"{directory}{os.sep}")
+                       .values("article").distinct().count())
     return report
 
 

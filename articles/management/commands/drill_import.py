@@ -34,7 +34,8 @@ class Command(BaseCommand):
             kill_seconds = time.monotonic() - started
             started = time.monotonic()
             rewrites = drills.rewrite_during_run(work / "rewrite", files=options["rewrite_files"],
-                                                 seed=options["seed"] + 1)
+                                                 seed=options["seed"] + 1,
+                                                 first_number=options["files"])
             rewrite_seconds = time.monotonic() - started
         finally:
             if not options["work"]:
