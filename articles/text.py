@@ -3,13 +3,32 @@
 import re
 import unicodedata
 
+from articles import columns
+
+# Invisible characters: C0/C1 controls and every format character (Unicode category Cf) but
+# the zero-width joiner that emoji sequences need. Among them the bidi overrides and isolates
+# (U+202A-202E, U+2066-2069) that make a title "abc\u202egnp.exe" show as "abcexe.png", the
+# bidi marks, zero-width spaces, soft hyphens and tag characters.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+LINE_BREAKS = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _HAN_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
 
 
 def story_slug(external_id: str | None, title: str) -> str:
     """Return a story's address part: its id when it has one, else its title's pinyin."""
-    return ascii_slug(external_id or title, fallback="article")[:120]
+    return ascii_slug(external_id or title, fallback="article")[: columns.SLUG]
+
+
+def clean_line(text: str) -> str:
+    """Return `text` as one line showing what it says: invisible characters removed, line
+    breaks made spaces. Titles, summaries, source and tag names all pass through here."""
+    return INVISIBLE.sub("", LINE_BREAKS.sub(" ", text)).strip()
 
 
 def ascii_slug(text: str, *, fallback: str = "item", max_length: int = 100) -> str:

@@ -1,11 +1,15 @@
 """Parsing pinned on the real seed files and the real corpus (no database)."""
 
 import csv
+import sys
+import time
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from django.test import SimpleTestCase
 
+from articles import columns
 from articles.ingest.parsing import SITE_TZ, ParseError, parse_bytes, parse_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -184,3 +188,132 @@ class BadInputTests(SimpleTestCase):
 
 def seed_text(prefix: str) -> str:
     return next(SEEDS.glob(f"{prefix}_*.txt")).read_text("utf-8")
+
+
+def front_matter(fields: str, body: str = "正文第一段。\n") -> bytes:
+    return f"---\n{fields}---\n{body}".encode()
+
+
+class HostileFrontMatterTests(SimpleTestCase):
+    """Front matter is read in bounded time and memory, and only ParseError escapes."""
+
+    def assertRefused(self, data: bytes, reason: str):
+        started = time.perf_counter()
+        with self.assertRaises(ParseError) as ctx:
+            parse_bytes(data, name="x.md")
+        self.assertIn(reason, str(ctx.exception))
+        self.assertLess(time.perf_counter() - started, 1)
+
+    def test_billion_laughs_is_refused_at_once(self):
+        lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        for name, prev in zip("bcdefghi", "abcdefgh", strict=True):
+            lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
+        self.assertRefused(front_matter("\n".join(lines) + "\n"), "aliases")
+
+    def test_any_alias_is_refused(self):
+        self.assertRefused(front_matter("title: &t 标题\nsummary: *t\n"), "aliases")
+        self.assertRefused(front_matter("base: &b {x: 1}\nd:\n  <<: *b\n"), "aliases")
+
+    def test_size_and_depth_are_capped(self):
+        self.assertRefused(front_matter("title: x\nk: " + "y" * 70_000 + "\n"), "too large")
+        self.assertRefused(front_matter("title: x\nk: " + "[" * 500 + "]" * 500 + "\n"), "levels deep")
+
+    def test_constructor_failures_are_parse_errors(self):
+        self.assertRefused(front_matter("title: x\ndate: !!timestamp 2022-13-45\n"), "not valid YAML")
+        self.assertRefused(front_matter("title: x\nn: " + "9" * 5000 + "\n"), "not valid YAML")
+        self.assertRefused(front_matter("title: !!python/object:os.system x\n"), "not valid YAML")
+
+    def test_odd_field_types_do_not_crash(self):
+        p = parse_bytes(front_matter("title: [标题]\ntags: [1, {a: b}]\ncategories: {a: 1}\n"), name="x.md")
+        self.assertEqual(p.title, "标题")
+        self.assertEqual(p.feed_name, "1")
+        self.assertIsNone(p.source_key)
+
+
+class DateProblemTests(SimpleTestCase):
+    """A date that cannot be believed is a warning and an inferred date, never an exception."""
+
+    def test_overflowing_and_impossible_dates_become_warnings(self):
+        base = seed_text("000")
+        for raw in ("9999-12-31 23:59:59 -2359", "0001-01-01 00:00:00 +2359", "9999-12-31 23:00:00 Z",
+                    "2022-01-01 10:00:00 +2400", "2022-01-01 10:00:00 +0899", "2022-01-01 10:00:00 -1500",
+                    "0000-01-01", "2022-02-30", "2022-01-01 25:00"):
+            p = parse_bytes(base.replace("2022-02-21 09:33:01 +0800", raw).encode(), name="a.txt")
+            self.assertIn("published_at", p.inferred, raw)
+            self.assertEqual(p.published_at.date().isoformat(), "2022-02-21", raw)  # from the infoCode
+            self.assertTrue(any(raw in w for w in p.warnings), (raw, p.warnings))
+
+    def test_real_zones_are_still_honoured(self):
+        base = seed_text("000")
+        p = parse_bytes(base.replace("2022-02-21 09:33:01 +0800", "2022-02-21 09:33:01 -1200").encode(), name="a.txt")
+        self.assertEqual(p.published_at, at(2022, 2, 22, 5, 33, 1))
+        p = parse_bytes(base.replace("2022-02-21 09:33:01 +0800", "2022-02-21 01:33:01 Z").encode(), name="a.txt")
+        self.assertEqual(p.published_at, at(2022, 2, 21, 9, 33, 1))
+
+
+class ShownTextTests(SimpleTestCase):
+    def test_bidi_controls_and_invisible_characters_leave_titles_names_and_summaries(self):
+        spoof = '---\ntitle: "财报\\u202egnp.exe\\u2066\\u200b\\u00ad 发布"\ntags: ["\\u202e中国经济网新闻"]\n---\n' \
+                "> 摘要\u202e内容\u200f\n\n正文第一段。\n\n<p>（文章来源：\u2067中国\u200e证券报）</p>\n"
+        p = parse_bytes(spoof.encode(), name="x.md")
+        self.assertEqual(p.title, "财报gnp.exe 发布")
+        self.assertEqual(p.summary, "摘要内容")
+        self.assertEqual(p.source_name, "中国证券报")
+        self.assertEqual(p.feed_name, "中国经济网")
+
+    def test_chinese_text_and_emoji_are_untouched(self):
+        p = parse_bytes(front_matter('title: "京东与美的签署战略合作协议 👨\u200d👩\u200d👧"\n'), name="x.md")
+        self.assertEqual(p.title, "京东与美的签署战略合作协议 👨\u200d👩\u200d👧")
+
+    def test_invisible_covers_every_format_character_but_the_joiner(self):
+        from articles.text import INVISIBLE
+
+        missed = [hex(cp) for cp in range(sys.maxunicode + 1)
+                  if unicodedata.category(chr(cp)) in {"Cf", "Cc"} and not INVISIBLE.match(chr(cp))]
+        self.assertEqual(missed, ["0x9", "0xa", "0xb", "0xc", "0xd", "0x85", "0x200d"])  # line breaks, ZWJ
+
+
+class ColumnFitTests(SimpleTestCase):
+    """No value reaches the database longer than its column."""
+
+    def test_too_long_values_are_cut_or_dropped_with_a_warning(self):
+        base = seed_text("000")
+        long_url = "https://finance.eastmoney.com/a/" + "x" * 600 + "?infoCode=NW202202212282659685"
+        text = (base.replace("共创新价值", "长" * 400, 1)
+                .replace("http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202202212282659685", long_url)
+                .replace("categories: ", "categories: " + "k" * 250, 1))
+        self.assertNotEqual(text, base)
+        p = parse_bytes(text.encode(), name="a.txt")
+        self.assertEqual(len(p.title), columns.TITLE)
+        self.assertTrue(p.title.endswith("…"))
+        self.assertIsNone(p.original_url)
+        self.assertEqual(p.external_id, "NW202202212282659685")  # still read from the long link
+        self.assertIsNone(p.source_key)
+        joined = " ".join(p.warnings)
+        for word in ("title cut", "original link dropped", "source key dropped"):
+            self.assertIn(word, joined)
+
+    def test_long_names_tags_and_stock_names_are_dropped(self):
+        body = ('<p>正文。<a data-code="1.600690" class="keytip">' + "名" * 150 + '</a>'
+                '<a data-code="90.BK0493" class="keytip">' + "板" * 150 + '</a>'
+                '<a data-code="90.BK0494" class="keytip">新能源</a></p><p>（文章来源：' + "源" * 150 + '）</p>')
+        p = parse_bytes(front_matter('title: "t"\n', body), name="x.md")
+        self.assertEqual(p.stocks[0].symbol, "SH600690")
+        self.assertEqual(p.stocks[0].name, "")
+        self.assertEqual(p.tags, ("新能源",))
+        self.assertIsNone(p.source_name)
+        self.assertEqual(len(p.warnings), 3, p.warnings)
+
+    def test_declared_widths_are_the_models(self):
+        from taggit.models import TagBase
+
+        from articles.models import Article, Source, SourceKey, Stock
+
+        for model, field, width in (
+            (Article, "title", columns.TITLE), (Article, "slug", columns.SLUG),
+            (Article, "external_id", columns.EXTERNAL_ID), (Article, "original_url", columns.URL),
+            (Article, "legacy_path", columns.LEGACY_PATH), (Source, "name", columns.SOURCE_NAME),
+            (SourceKey, "key", columns.SOURCE_KEY), (TagBase, "name", columns.TAG_NAME),
+            (Stock, "code", columns.STOCK_CODE), (Stock, "name", columns.STOCK_NAME),
+        ):
+            self.assertEqual(model._meta.get_field(field).max_length, width, f"{model.__name__}.{field}")

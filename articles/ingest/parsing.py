@@ -4,21 +4,21 @@ import codecs
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from articles import columns
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
+from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date
 from articles.ingest.plaintext import parse_text_dump
 from articles.search import search_document, vector_literal
-from articles.text import story_slug
+from articles.text import clean_line, story_slug
 
-SITE_TZ = ZoneInfo("Asia/Shanghai")
-EARLIEST = datetime(1990, 1, 1, tzinfo=SITE_TZ)
-FUTURE_SLACK = timedelta(days=1)
+__all__ = ["SITE_TZ", "ParseError", "ParsedArticle", "parse_bytes", "parse_file"]
+
 SUMMARY_LENGTH = 140
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -29,14 +29,9 @@ URL_NEWS_ID = re.compile(r"/news/\d+,(?P<code>\d{16,24})\.html")
 FILE_ID = re.compile(r"(?P<code>(?:NW)?\d{16,24})", re.I)
 FILE_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<slug>.+)$")
 HTML_BLOCK = re.compile(r"^\s*<[a-zA-Z!/]")
-DATE_STRING = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
-)
-CN_MONTH_DAY = re.compile(r"(?:(?P<y>(?:19|20)\d{2})年)?(?P<m>1[0-2]|0?[1-9])月(?P<d>3[01]|[12]\d|0?[1-9])日")
-YEAR_MENTION = re.compile(r"(?<!\d)(?P<y>20[0-4]\d)(?!\d)")
 TITLE_MAX = 60
+FRONT_MATTER_MAX_BYTES = 64 * 1024
+FRONT_MATTER_DEPTH = 16
 
 
 class ParseError(ValueError):
@@ -131,77 +126,6 @@ def fingerprint_of(title: str, text: str) -> str:
     return hashlib.sha256(words.encode()).hexdigest()
 
 
-def parse_date(value, *, now: datetime) -> tuple[datetime | None, str | None]:
-    """Return (aware datetime, problem) for a front-matter date; naive times are Shanghai time."""
-    if value is None:
-        return None, None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=SITE_TZ)
-    else:
-        raw = str(value).strip()
-        if not raw or re.fullmatch(r"[+-]\d{4}", raw):
-            return None, None
-        match = DATE_STRING.match(raw)
-        if not match:
-            return None, f"unreadable date {raw!r}"
-        parts = {k: int(v) for k, v in match.groupdict().items() if v and k != "tz"}
-        try:
-            moment = datetime(
-                parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0),
-                parts.get("S", 0), tzinfo=SITE_TZ,
-            )
-        except ValueError:
-            return None, f"impossible date {raw!r}"
-        tz = match.group("tz")
-        if tz and tz != "Z":
-            sign = 1 if tz[0] == "+" else -1
-            digits = tz[1:].replace(":", "")
-            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-            moment = moment.replace(tzinfo=None) - sign * offset
-            moment = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(SITE_TZ)
-        elif tz == "Z":
-            moment = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(SITE_TZ)
-    return _plausible(moment, now=now, label=str(value))
-
-
-def _plausible(moment: datetime, *, now: datetime, label: str) -> tuple[datetime | None, str | None]:
-    if moment < EARLIEST:
-        return None, f"date {label} is before 1990"
-    if moment > now + FUTURE_SLACK:
-        return None, f"date {label} is in the future"
-    return moment, None
-
-
-def date_from_code(code: str | None, *, now: datetime) -> datetime | None:
-    """The first eight digits of an eastmoney info code are the story's date."""
-    if not code:
-        return None
-    digits = re.sub(r"\D", "", code)[:8]
-    try:
-        moment = datetime.strptime(digits, "%Y%m%d").replace(tzinfo=SITE_TZ)
-    except ValueError:
-        return None
-    return _plausible(moment, now=now, label=digits)[0]
-
-
-def date_from_text(text: str, *, now: datetime) -> datetime | None:
-    """Infer a date from '9月21日' in the story and a year it mentions (2022京东…)."""
-    match = CN_MONTH_DAY.search(text)
-    if not match:
-        return None
-    year = match.group("y")
-    if not year:
-        mention = YEAR_MENTION.search(text)
-        year = mention.group("y") if mention else None
-    if not year:
-        return None
-    try:
-        moment = datetime(int(year), int(match.group("m")), int(match.group("d")), tzinfo=SITE_TZ)
-    except ValueError:
-        return None
-    return _plausible(moment, now=now, label=moment.date().isoformat())[0]
-
-
 def summarise(text: str, length: int = SUMMARY_LENGTH) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= length:
@@ -231,18 +155,58 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
 
 
 def load_front_matter(block: str) -> dict:
+    """Return the fields of a front-matter block, read in bounded time and memory."""
+    size = len(block.encode())
+    if size > FRONT_MATTER_MAX_BYTES:
+        raise ParseError(
+            f"front matter is too large ({size:,} bytes; the limit is {FRONT_MATTER_MAX_BYTES:,})"
+        )
+    loader = _FrontMatterLoader(block)
     try:
-        data = yaml.load(block, Loader=_FrontMatterLoader)  # noqa: S506 (a SafeLoader subclass)
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        _refuse_aliases_and_depth(node)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ParseError(f"front matter is not valid YAML{where}: {problem}") from exc
+    except ParseError:
+        raise
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # What PyYAML's constructors raise for explicit tags they cannot honour
+        # ("!!timestamp 2022-13-45", "!!int abc") and for integers of more than 4,300 digits.
+        raise ParseError(f"front matter is not valid YAML: {str(exc)[:200]}") from exc
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ParseError("front matter is not a mapping of fields")
     return {str(key): _jsonable(value) for key, value in data.items()}
+
+
+def _refuse_aliases_and_depth(root: yaml.Node) -> None:
+    """Raise ParseError for any alias (*name) or nesting deeper than FRONT_MATTER_DEPTH.
+
+    An alias is its anchor's node met again; ten aliases of ten aliases ... ("billion
+    laughs") make 442 bytes expand into 10^9 values. News headers never use either.
+    """
+    seen: set[int] = set()
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if id(node) in seen:
+            raise ParseError("front matter uses YAML aliases (*name), which a news header never needs")
+        seen.add(id(node))
+        if depth > FRONT_MATTER_DEPTH:
+            raise ParseError(f"front matter nests more than {FRONT_MATTER_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            pending.extend((part, depth + 1) for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((child, depth + 1) for child in node.value)
 
 
 def _jsonable(value):
@@ -299,6 +263,7 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
     body = NAV_LINKS.sub("", body)
     html_body, digest = _markdown_body_to_html(body)
     cleaned = clean_html(html_body)
+    warnings.extend(cleaned.warnings)
 
     external_id = None
     for pattern, haystack in ((INFO_CODE, original_url), (URL_NEWS_ID, original_url)):
@@ -315,7 +280,7 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
     if external_id and external_id[:2].lower() == "nw":
         external_id = "NW" + external_id[2:]
 
-    title = str(fm.get("title") or "").strip()
+    title = _field_text(fm.get("title"))
     published_at, problem = parse_date(fm.get("date"), now=now)
     if problem:
         warnings.append(problem)
@@ -328,12 +293,8 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
         title = infer_title(digest or cleaned.text) or "（无标题）"
         inferred.add("title")
 
-    source_key = str(fm.get("categories") or "").strip() or None
-    if isinstance(fm.get("categories"), list):
-        source_key = str(fm["categories"][0]) if fm["categories"] else None
-    label = fm.get("tags")
-    label = (label[0] if label else "") if isinstance(label, list) else str(label or "")
-    feed_name = source_name_from_label(label.strip())
+    source_key = _field_text(fm.get("categories")) or None
+    feed_name = source_name_from_label(_field_text(fm.get("tags")))
 
     # Jekyll's permalink used the file's slug; seeds renamed by the scraper keep only the id.
     legacy_slug = re.sub(r"-\d$", "", file_slug) if file_date else external_id
@@ -361,6 +322,15 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
         "inferred": frozenset(inferred),
         "warnings": tuple(warnings),
     }
+
+
+def _field_text(value) -> str:
+    """A front-matter field as one line of text: a list gives its first item, a mapping nothing."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return clean_line(str(value))
 
 
 def source_name_from_label(label: str) -> str | None:
@@ -405,8 +375,9 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         if text.lstrip().startswith("<") and "</" in text:
             raise ParseError("bare HTML without front matter is not a known news format")
         fields = parse_text(text, now=now)
-    if not fields["text"].strip() and not fields["title"].strip():
+    if not fields["text"].strip() and not clean_line(fields["title"]):
         raise ParseError("no title and no story text")
+    fields = fit_columns(fields)
     search_text = search_document(fields["title"], fields["summary"], fields["text"])
     return ParsedArticle(
         content_hash=content_hash,
@@ -416,6 +387,47 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         slug=story_slug(fields.get("external_id"), fields["title"]),
         **fields,
     )
+
+
+def fit_columns(fields: dict) -> dict:
+    """Return `fields` as they will be shown and stored: names and titles through clean_line(),
+    and every value within its column (articles/columns.py). Text too long is cut; an
+    identifier, address or name too long is dropped. Each change leaves a warning."""
+    warnings = list(fields.get("warnings", ()))
+
+    def fits(label: str, value: str | None, width: int) -> str | None:
+        if value and len(value) > width:
+            warnings.append(f"{label} dropped: {len(value):,} characters, the limit is {width}")
+            return None
+        return value or None
+
+    title = clean_line(fields["title"]) or "（无标题）"
+    if len(title) > columns.TITLE:
+        warnings.append(f"title cut to {columns.TITLE} characters (it had {len(title):,})")
+        title = title[: columns.TITLE - 1] + "…"
+    tags: list[str] = []
+    for tag in fields.get("tags", ()):
+        name = fits("tag", clean_line(tag), columns.TAG_NAME)
+        if name and name not in tags:
+            tags.append(name)
+    stocks = []
+    for stock in fields.get("stocks", ()):
+        if fits("stock code", stock.code, columns.STOCK_CODE):
+            stocks.append(replace(stock, name=fits("stock name", clean_line(stock.name), columns.STOCK_NAME) or ""))
+    return {
+        **fields,
+        "title": title,
+        "summary": clean_line(fields["summary"]),
+        "source_name": fits("source name", clean_line(fields.get("source_name") or ""), columns.SOURCE_NAME),
+        "feed_name": fits("feed name", clean_line(fields.get("feed_name") or ""), columns.SOURCE_NAME),
+        "source_key": fits("source key", clean_line(fields.get("source_key") or ""), columns.SOURCE_KEY),
+        "external_id": fits("story id", fields.get("external_id"), columns.EXTERNAL_ID),
+        "original_url": fits("original link", fields.get("original_url"), columns.URL),
+        "legacy_path": fits("old site path", fields.get("legacy_path"), columns.LEGACY_PATH),
+        "tags": tuple(tags),
+        "stocks": tuple(stocks),
+        "warnings": tuple(warnings),
+    }
 
 
 def parse_file(path: Path | str, *, max_bytes: int | None = None, now: datetime | None = None) -> ParsedArticle:
