@@ -38,21 +38,20 @@ MAX_TERMS = 6
 MAX_TERM_CHARS = 30
 
 
-def _add_tokens(out: list[str], run: str) -> None:
-    if run[0].isascii():
-        out.append(run.lower())
-    elif len(run) == 1:
-        out.append(run)
-    else:
-        out.extend([a + b for a, b in zip(run, run[1:], strict=False)])  # bigrams, 2x faster than slices
+# One scan of the text in C gives every token in order: a CJK character followed by another
+# (a bigram, its second character looked ahead), a CJK character alone between non-CJK ones,
+# or an ASCII word. The last character of a longer CJK run matches nothing here: it is
+# already inside the run's last bigram.
+_TOKEN = re.compile(
+    rf"([{_CJK}])(?=([{_CJK}]))|(?<![{_CJK}])([{_CJK}])(?![{_CJK}])|([A-Za-z0-9]+)"
+)
+_LONG_RUNS = re.compile(rf"[{_CJK}]{{2,}}")
 
 
 def tokens(text: str) -> list[str]:
     """Return the search tokens of `text`, in order: CJK bigrams and ASCII words."""
-    out: list[str] = []
-    for run in _RUNS.findall(text or ""):
-        _add_tokens(out, run)
-    return out
+    return [first + second if first else (alone or word.lower())
+            for first, second, alone, word in _TOKEN.findall(text or "")]
 
 
 def vector_literal(search_text: str) -> str:
@@ -104,13 +103,12 @@ def search_document(*parts: str) -> str:
     phrases: list[str] = []
     tail: set[str] = set()
     for part in parts:
-        out: list[str] = []
-        for run in _RUNS.findall(part or ""):
-            _add_tokens(out, run)
-            if len(run) > 1 and not run[0].isascii():
-                tail.add(run[-1])
+        if not part:
+            continue
+        out = tokens(part)
         if out:
             phrases.append(" ".join(out))
+        tail.update(run[-1] for run in _LONG_RUNS.findall(part))
     return " ".join(phrases + sorted(tail))
 
 

@@ -36,6 +36,24 @@ class TokenTests(TestCase):
         self.assertEqual(tokens("股"), ["股"])
         self.assertEqual(tokens("，。！"), [])
 
+    def test_tokens_follow_the_run_rule_on_mixed_text(self):
+        """The single-scan tokenizer agrees with the rule stated run by run: ASCII words
+        lower-cased, a lone CJK character as itself, a longer run as its bigrams."""
+        def by_runs(text):
+            out = []
+            for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+", text):
+                if run[0].isascii():
+                    out.append(run.lower())
+                else:
+                    out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+            return out
+
+        rng = random.Random(4)
+        alphabet = "海尔智家苏宁易购股A5gZ，。 \n－-_㐀鿿豈龜"
+        for _ in range(2000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            self.assertEqual(tokens(text), by_runs(text), text)
+
     def test_document_ends_with_the_characters_that_end_runs(self):
         self.assertEqual(search_document("苏宁海尔", "A股"), "苏宁 宁海 海尔 a 股 尔")
 
