@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
+from articles import columns
+from articles.ingest.cleaning import sanitise
 from articles.links import path_to, remembered_path
 from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
 from articles.text import ascii_slug, story_slug
@@ -15,7 +17,7 @@ from articles.text import ascii_slug, story_slug
 class Source(models.Model):
     """A publisher a story came from (中国经济网, 财联社 …)."""
 
-    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name = models.CharField(_("名称"), max_length=columns.SOURCE_NAME, unique=True)
     slug = models.SlugField(_("网址标识"), max_length=100, unique=True)
     url = models.URLField(_("网站"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -41,7 +43,7 @@ class SourceKey(models.Model):
     """A key under which feeds refer to a source (the front matter's `categories` value)."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(_("键"), max_length=200, unique=True)
+    key = models.CharField(_("键"), max_length=columns.SOURCE_KEY, unique=True)
 
     class Meta:
         verbose_name = _("来源别名")
@@ -99,8 +101,8 @@ class Stock(models.Model):
         US = "US", _("美股")
 
     market = models.CharField(_("市场"), max_length=2, choices=Market.choices)
-    code = models.CharField(_("代码"), max_length=16)
-    name = models.CharField(_("公司名称"), max_length=100, blank=True)
+    code = models.CharField(_("代码"), max_length=columns.STOCK_CODE)
+    name = models.CharField(_("公司名称"), max_length=columns.STOCK_NAME, blank=True)
 
     class Meta:
         ordering = ["market", "code"]
@@ -188,6 +190,17 @@ class ImportRun(models.Model):
         return self.finished_at - self.started_at if self.finished_at else None
 
 
+class SanitisedHTMLField(models.TextField):
+    """HTML stored only as cleaning.sanitise() leaves it, however it is written: save(),
+    create(), QuerySet.update(), bulk_create() and bulk_update() all send values through
+    get_prep_value(). (ingest/bulk.py writes rows as they are: the import's bodies come out of
+    the same sanitiser in clean_html.)"""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return sanitise(value) if value else value
+
+
 # Columns no public page or list prints: deferred wherever articles are shown.
 NOT_SHOWN = ("front_matter", "imported_values", "pending_changes", "search_text", "search_vector")
 
@@ -211,10 +224,10 @@ class Article(models.Model):
         PUBLISHED = "published", _("已发布")
         REJECTED = "rejected", _("已拒绝")
 
-    title = models.CharField(_("标题"), max_length=300)
-    slug = models.SlugField(_("网址标识"), max_length=120, blank=True)
+    title = models.CharField(_("标题"), max_length=columns.TITLE)
+    slug = models.SlugField(_("网址标识"), max_length=columns.SLUG, blank=True)
     summary = models.TextField(_("摘要"), blank=True)
-    body = models.TextField(_("正文"), blank=True)
+    body = SanitisedHTMLField(_("正文"), blank=True)
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
@@ -234,14 +247,14 @@ class Article(models.Model):
 
     # Identity of the story across files, feeds and re-imports.
     external_id = models.CharField(
-        _("外部编号"), max_length=64, null=True, blank=True, unique=True
+        _("外部编号"), max_length=columns.EXTERNAL_ID, null=True, blank=True, unique=True
     )
-    original_url = models.URLField(_("原文链接"), max_length=500, null=True, blank=True)
+    original_url = models.URLField(_("原文链接"), max_length=columns.URL, null=True, blank=True)
     fingerprint = models.CharField(
         _("内容指纹"), max_length=64, null=True, blank=True, unique=True, editable=False
     )
     legacy_path = models.CharField(
-        _("旧站路径"), max_length=300, null=True, blank=True, unique=True,
+        _("旧站路径"), max_length=columns.LEGACY_PATH, null=True, blank=True, unique=True,
         help_text=_("旧 Jekyll 站点的网址，如 /emnews/2021/12/08/202112082206672930.html"),
     )
 
@@ -307,6 +320,9 @@ class Article(models.Model):
         if not self.slug:
             self.slug = story_slug(self.external_id, self.title)
         fields = kwargs.get("update_fields")
+        if fields is None or "body" in fields:
+            # What the field will store, so that the search text and this instance agree with it.
+            self.body = sanitise(self.body or "")
         if fields is None or not {"title", "summary", "body"}.isdisjoint(fields):
             # Re-tokenise only when the text may have changed (status changes by the admin's
             # bulk actions don't), and write the tokens with the text that changed.

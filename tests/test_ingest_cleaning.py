@@ -3,11 +3,14 @@
 import time
 from pathlib import Path
 
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
 
 from articles.ingest.cleaning import DROP_WITH_CONTENT, clean_html, sanitise
 from articles.ingest.nesting import NESTING_LIMIT, cap_nesting
 from articles.ingest.parsing import parse_file
+from articles.models import Article
+from tests.admin_support import SUNING_HAIER, import_files, make_editor
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "finews"
@@ -116,3 +119,58 @@ class SanitiseTests(SimpleTestCase):
         from articles.ingest.cleaning import ALLOWED_TAGS
 
         self.assertFalse(ALLOWED_TAGS & DROP_WITH_CONTENT)
+
+
+EVIL_BODY = ('<meta http-equiv="refresh" content="1;url=https://evil.example/">'
+             '<p onclick="steal()">编辑正文<script>alert(1)</script>'
+             '<a href="javascript:alert(2)">链接</a><img src="x" onerror="alert(3)"></p>')
+HOSTILE = ("<meta", "refresh", "onclick", "<script", "alert", "javascript:", "onerror")
+
+
+class SanitisedWritePathTests(TestCase):
+    """However a body reaches the database, it is stored as sanitise() leaves it."""
+
+    def assertStoredClean(self, article: Article):
+        stored = Article.objects.values_list("body", flat=True).get(pk=article.pk)
+        for bad in HOSTILE:
+            self.assertNotIn(bad, stored)
+        self.assertIn("编辑正文", stored)
+        self.assertIn("链接", stored)
+        return stored
+
+    def test_save_create_update_and_bulk_update(self):
+        article = Article.objects.create(title="标题", body=EVIL_BODY)
+        stored = self.assertStoredClean(article)
+        self.assertEqual(article.body, stored)  # the instance holds what was stored
+        self.assertNotIn("alert", article.search_text)
+
+        Article.objects.filter(pk=article.pk).update(body=EVIL_BODY)
+        self.assertStoredClean(article)
+
+        article.body = EVIL_BODY
+        Article.objects.bulk_update([article], ["body"])
+        self.assertStoredClean(article)
+
+        other = Article.objects.bulk_create([Article(title="另一篇", body=EVIL_BODY, slug="another")])[0]
+        self.assertStoredClean(other)
+
+    def test_unchanged_imported_bodies_stay_byte_identical(self):
+        import_files(*sorted(SEEDS.iterdir()))
+        for article in Article.objects.all():
+            before = article.body
+            article.save()
+            article.refresh_from_db()
+            self.assertEqual(article.body, before, article.title)
+
+    def test_the_admin_form_stores_the_sanitised_body(self):
+        import_files(*sorted(SEEDS.iterdir()))
+        self.client.force_login(make_editor())
+        article = Article.objects.get(external_id=SUNING_HAIER)
+        response = self.client.post(reverse("admin:articles_article_change", args=[article.pk]), {
+            "title": article.title, "summary": article.summary, "body": EVIL_BODY,
+            "source": article.source_id, "category": article.category_id or "", "tags": "家电",
+            "status": "review", "published_at_0": "2022-02-21", "published_at_1": "09:33:01",
+            "slug": article.slug,
+        })
+        self.assertEqual(response.status_code, 302, response.content.decode()[:2000])
+        self.assertStoredClean(article)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.admin import helpers
 from taggit.utils import parse_tags
 
+from articles.ingest.cleaning import sanitise
 from articles.models import Article, Category, Source
 
 INFERRED_HELP = "⚠ 此字段由导入程序推断，请核对；保存即视为已核对。"
@@ -32,6 +33,11 @@ class ArticleAdminForm(forms.ModelForm):
                 field = self.fields[name]
                 field.help_text = INFERRED_HELP
                 field.widget.attrs["class"] = (field.widget.attrs.get("class", "") + " nr-inferred").strip()
+
+    def clean_body(self) -> str:
+        # The model sanitises too; doing it here as well lets the change message and the
+        # re-shown form see exactly what is stored (browsers post textareas with CRLF).
+        return sanitise(self.cleaned_data.get("body") or "")
 
 
 class ActionForm(forms.Form):
