@@ -14,7 +14,7 @@ import nh3
 from lxml import etree
 from lxml.html import HtmlElement
 
-from articles.ingest.nesting import NESTING_LIMIT, cap_nesting
+from articles.ingest.nesting import NESTING_LIMIT, cap_nesting, cut_elements
 
 # eastmoney market ids -> our market codes. 90 is a sector board, kept apart as a tag.
 MARKETS = {"0": "SZ", "1": "SH", "116": "HK", "105": "US", "106": "US", "107": "US"}
@@ -43,6 +43,8 @@ DROP_WITH_CONTENT = frozenset({
 })
 # ... of which these hold code, not words: dropping them is not worth a warning.
 CODE = frozenset({"script", "style", "head"})
+# ... and these hold markup, which libxml2 may not close where a browser does.
+CONTAINERS = frozenset({"template", "svg", "math", "object", "applet"})
 
 SOURCE_LINE = re.compile(r"^\s*[（(]\s*文章来源\s*[：:]\s*(?P<name>[^（()）]+?)\s*[）)]\s*$")
 STOCK_CHART_BLOCK = re.compile(
@@ -200,13 +202,12 @@ def clean_html(raw: str) -> CleanBody:
         codes.extend(_chart_codes(match.group(0)))
         return ""
 
-    raw = STOCK_CHART_BLOCK.sub(take_chart, raw)
+    raw, lost = cut_elements(STOCK_CHART_BLOCK.sub(take_chart, raw), CONTAINERS)
     warnings: list[str] = []
     root = _parse(raw, warnings)
     if root is None:
         return CleanBody(html="", text="", source_name=None, stocks=(), boards=(), warnings=tuple(warnings))
 
-    lost: dict[str, int] = {}
     for node in list(root.iterdescendants()):
         if not _attached(node, root):
             continue  # inside something dropped earlier in this walk
