@@ -82,8 +82,9 @@ _due: tuple[str, float] = ("", _NO_SCHEDULE)  # (version id, next scheduled stor
 def generation(*, refresh: bool = False) -> Generation:
     """Return the page generation, read from the database at most GENERATION_SECONDS ago.
 
-    While the database cannot be read, the last value read stays in use: no writer can move
-    it then either.
+    While the database cannot be read (down, or the table not migrated yet), the last value
+    read stays in use, or 0 in a process that never read one: the cache's own key then decides
+    alone, and no writer can move the generation meanwhile anyway. Tried again a second later.
     """
     global _generation
     known, now = _generation, time.monotonic()
@@ -91,11 +92,9 @@ def generation(*, refresh: bool = False) -> Generation:
         return known
     try:
         row = PageGeneration.objects.filter(pk=_ROW).values_list("value", "changed_at").first()
-    except DatabaseError:
-        if known is None:
-            raise
-        logger.warning("page generation unreadable, keeping %x", known.value, exc_info=True)
-        row = (known.value, None)
+    except DatabaseError as exc:
+        logger.warning("page generation unreadable, the cache's key decides alone: %s", exc)
+        row = (known.value, None) if known else None
     value, changed_at = row or (0, None)
     at = changed_at.timestamp() if changed_at else (known.at if known else 0.0)
     _generation = Generation(value, at, now)
