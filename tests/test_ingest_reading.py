@@ -3,6 +3,7 @@ reason, nothing outside the allowed roots is read, and no entry can block or sto
 
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -149,3 +150,19 @@ class HostileImportTests(TestCase):
         self.assertGreaterEqual(result["created"], 4, result)  # the good ones are never lost
         for article in Article.objects.all():
             self.assertLessEqual(len(article.original_url or ""), 500)
+
+
+class DeepTreeTests(TestCase):
+    def test_a_tree_deeper_than_the_recursion_limit_is_walked(self):
+        top = Path(tempfile.mkdtemp())
+        self.addCleanup(subprocess.run, ["rm", "-rf", str(top)], check=False)  # rmtree recurses too
+        depth = 1500  # Python's recursion limit is 1,000
+        os.chdir(top)
+        self.addCleanup(os.chdir, Path(__file__).resolve().parent.parent)
+        for _ in range(depth):  # relative steps: the full path is longer than PATH_MAX allows at once
+            os.mkdir("d")
+            os.chdir("d")
+        shutil.copyfile(SEED, "story.md")
+        items = list(walk([top], roots=roots_of([top])))
+        self.assertEqual([type(i) for i in items], [Found], items[:3])
+        self.assertEqual(Path(items[0].path).name, "story.md")

@@ -102,7 +102,23 @@ def walk(paths: Iterable[str | os.PathLike], *, roots: tuple[str, ...]) -> Itera
             yield Found(path)
 
 
-def _walk_dir(directory: str, real: str, roots: tuple[str, ...], seen: set[str]) -> Iterator:
+def _walk_dir(top: str, real_top: str, roots: tuple[str, ...], seen: set[str]) -> Iterator:
+    # Depth first with a stack of listings, not recursion: a hostile tree may nest deeper
+    # than Python's recursion limit.
+    stack = [_listing(top, real_top, roots, seen)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, tuple):  # a folder to descend into
+            stack.append(_listing(*item, roots, seen))
+        else:
+            yield item
+
+
+def _listing(directory: str, real: str, roots: tuple[str, ...], seen: set[str]) -> Iterator:
+    """Yield the entries of one folder, sorted: Found/Failed/Ignored, or (path, real path)
+    for a folder to descend into."""
     if real in seen:
         return  # a folder linked in twice, or a loop back up: read once
     seen.add(real)
@@ -122,10 +138,7 @@ def _walk_dir(directory: str, real: str, roots: tuple[str, ...], seen: set[str])
         except OSError:
             plain_file = plain_dir = False
         if plain_file:
-            if _is_news_name(name):
-                yield Found(entry.path)
-            else:
-                yield Ignored(entry.path)
+            yield Found(entry.path) if _is_news_name(name) else Ignored(entry.path)
             continue
         if not plain_dir and not _is_news_name(name) and not entry.is_symlink():
             yield Ignored(entry.path)
@@ -136,7 +149,7 @@ def _walk_dir(directory: str, real: str, roots: tuple[str, ...], seen: set[str])
             yield Failed(entry.path, str(exc))
             continue
         if kind == "dir":
-            yield from _walk_dir(entry.path, target, roots, seen)
+            yield entry.path, target
         elif _is_news_name(name):
             yield Found(entry.path)
         else:
