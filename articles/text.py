@@ -28,6 +28,8 @@ def story_slug(external_id: str | None, title: str) -> str:
 def clean_line(text: str) -> str:
     """Return `text` as one line showing what it says: invisible characters removed, line
     breaks made spaces. Titles, summaries, source and tag names all pass through here."""
+    if text.isprintable():  # no control, format or line-break character: nearly every value
+        return text.strip()
     return INVISIBLE.sub("", LINE_BREAKS.sub(" ", text)).strip()
 
 

@@ -266,11 +266,15 @@ class ShownTextTests(SimpleTestCase):
         self.assertEqual(p.title, "京东与美的签署战略合作协议 👨\u200d👩\u200d👧")
 
     def test_invisible_covers_every_format_character_but_the_joiner(self):
-        from articles.text import INVISIBLE
+        from articles.text import INVISIBLE, LINE_BREAKS
 
         missed = [hex(cp) for cp in range(sys.maxunicode + 1)
                   if unicodedata.category(chr(cp)) in {"Cf", "Cc"} and not INVISIBLE.match(chr(cp))]
         self.assertEqual(missed, ["0x9", "0xa", "0xb", "0xc", "0xd", "0x85", "0x200d"])  # line breaks, ZWJ
+        # clean_line() returns printable text untouched: nothing it removes may be printable.
+        printable = [hex(cp) for cp in range(sys.maxunicode + 1)
+                     if chr(cp).isprintable() and (INVISIBLE.match(chr(cp)) or LINE_BREAKS.match(chr(cp)))]
+        self.assertEqual(printable, [])
 
 
 class ColumnFitTests(SimpleTestCase):

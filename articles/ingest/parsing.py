@@ -413,7 +413,8 @@ def fit_columns(fields: dict) -> dict:
     stocks = []
     for stock in fields.get("stocks", ()):
         if fits("stock code", stock.code, columns.STOCK_CODE):
-            stocks.append(replace(stock, name=fits("stock name", clean_line(stock.name), columns.STOCK_NAME) or ""))
+            name = fits("stock name", clean_line(stock.name), columns.STOCK_NAME) or ""
+            stocks.append(stock if name == stock.name else replace(stock, name=name))
     return {
         **fields,
         "title": title,
