@@ -79,7 +79,7 @@ _generation: Generation | None = None  # this process's copy
 _due: tuple[str, float] = ("", _NO_SCHEDULE)  # (version id, next scheduled story) in this process
 
 
-def generation(*, refresh: bool = False) -> Generation:
+def generation() -> Generation:
     """Return the page generation, read from the database at most GENERATION_SECONDS ago.
 
     While the database cannot be read (down, or the table not migrated yet), the last value
@@ -88,7 +88,7 @@ def generation(*, refresh: bool = False) -> Generation:
     """
     global _generation
     known, now = _generation, time.monotonic()
-    if known is not None and not refresh and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
+    if known is not None and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
         return known
     try:
         row = PageGeneration.objects.filter(pk=_ROW).values_list("value", "changed_at").first()
@@ -128,9 +128,10 @@ def bump_cache_version() -> None:
     # The cache's key now, so that nothing rendered from the old data is served past this
     # point; the generation (and the cache's key again) once the writes are committed, so that
     # a page rendered while the transaction was open is not kept. Outside a transaction both
-    # happen now. `robust`: a failed bump is logged, the committed edit still answers.
+    # happen now. A database error here reaches the writer as any other would (the import
+    # stops, the desk shows the error): the change is committed but not yet announced.
     _bump_cached_version()
-    transaction.on_commit(_bump_after_commit, robust=True)
+    transaction.on_commit(_bump_after_commit)
 
 
 def current_version() -> dict:
@@ -150,11 +151,11 @@ def _version(record: dict | None) -> dict:
         due = _next_scheduled()
         _due = (version_id, due)
     if due != _NO_SCHEDULE and due <= time.time():
-        # A scheduled story is now public: it changes pages as an edit would (once, unless
-        # another process already did it).
-        if generation(refresh=True).value == current.value:
-            bump_cache_version()
-        _due = ("", _NO_SCHEDULE)  # read afresh even if the bump could not be recorded
+        # A scheduled story is now public: a new key for the cache, as an edit would. Not the
+        # database's generation: readers do not write, and should the cache lose this key,
+        # the pages stored under the old one expire at the due time anyway (_store).
+        _bump_cached_version()
+        _due = ("", _NO_SCHEDULE)  # read afresh even if the cache did not take the key
         return current_version()
     return {"id": version_id, "at": max(record["at"], current.at), "due": due}
 
