@@ -166,3 +166,19 @@ class DeepTreeTests(TestCase):
         items = list(walk([top], roots=roots_of([top])))
         self.assertEqual([type(i) for i in items], [Found], items[:3])
         self.assertEqual(Path(items[0].path).name, "story.md")
+
+
+class ReplacedFileTests(TestCase):
+    def test_a_file_renamed_over_after_opening_is_read_whole_and_marked_unstable(self):
+        top = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, top, True)
+        path = top / "story.md"
+        path.write_bytes(b"old version")
+        fd = os.open(path, os.O_RDONLY)  # keeps the old inode alive, as a reader mid-file would
+        self.addCleanup(os.close, fd)
+        (top / ".story.md.tmp").write_bytes(b"new version")
+        os.replace(top / ".story.md.tmp", path)
+        read = read_file(f"/proc/self/fd/{fd}", max_bytes=100, roots=roots_of([top]))
+        self.assertEqual(read.data, b"old version")
+        self.assertFalse(read.stable)  # so the seen-files record makes the next run read again
+        self.assertTrue(read_file(str(path), max_bytes=100, roots=roots_of([top])).stable)

@@ -117,7 +117,7 @@ def kill_rounds(directory: Path, *, files: int, rounds: int, seed: int = 1,
         while (process.poll() is None and Article.objects.count() < target
                and time.monotonic() < deadline):
             time.sleep(0.02)
-        delay = rng.uniform(0.0, 0.4)
+        delay = rng.uniform(0.0, 0.15)
         try:
             process.wait(timeout=delay)
             finished = True

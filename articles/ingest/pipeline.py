@@ -5,6 +5,7 @@ batch is one transaction with a savepoint per file, so a failing file rolls back
 and a killed process loses at most the batch it was writing (the next run redoes it).
 """
 
+import collections
 import logging
 import os
 import socket
@@ -37,6 +38,7 @@ from articles.models import ImportedFile, ImportFileResult, ImportRun
 logger = logging.getLogger("articles.import")
 
 BATCH = 200
+READ_AHEAD = 3  # batches parsed ahead of the one being stored (20k files on PostgreSQL: 1 -> 3 is 18.4 -> 17.2 s)
 PARALLEL_THRESHOLD = 64  # below this many files to parse, a process pool costs more than it saves
 
 
@@ -191,23 +193,29 @@ def import_paths(
         lookups = Lookups()
         pool = ParsePool(workers, _read_and_parse, _worker_died) if workers > 1 else None
         try:
-            previous = None
+            # Batches being parsed while the oldest is stored: the workers never wait for the
+            # storing process, nor it for them, and memory holds at most READ_AHEAD + 1 batches.
+            in_flight: collections.deque = collections.deque()
+
+            def store_oldest():
+                started, jobs, known = in_flight.popleft()
+                _store_batch(_collect(started, jobs, pool), known, report=report, run=run,
+                             status=status, lookups=lookups, dry_run=dry_run)
+                if progress:
+                    progress(report)
+                # Under DEBUG Django keeps every query's SQL; bulk inserts carry whole
+                # bodies, so without this memory would grow with the corpus.
+                reset_queries()
+
             for batch in _batches(iter_files(paths, report, roots=roots), BATCH):
                 jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force,
                                           roots=roots)
-                current = (_start_parsing(jobs, pool), jobs, known) if jobs else None
-                if previous:
-                    _store_batch(_collect(*previous[:2], pool), previous[2], report=report, run=run,
-                                 status=status, lookups=lookups, dry_run=dry_run)
-                    if progress:
-                        progress(report)
-                    # Under DEBUG Django keeps every query's SQL; bulk inserts carry whole
-                    # bodies, so without this memory would grow with the corpus.
-                    reset_queries()
-                previous = current
-            if previous:
-                _store_batch(_collect(*previous[:2], pool), previous[2], report=report, run=run,
-                             status=status, lookups=lookups, dry_run=dry_run)
+                if jobs:
+                    in_flight.append((_start_parsing(jobs, pool), jobs, known))
+                if len(in_flight) > READ_AHEAD:
+                    store_oldest()
+            while in_flight:
+                store_oldest()
         finally:
             if pool:
                 pool.close()

@@ -221,8 +221,10 @@ def read_file(path: str, *, max_bytes: int, roots: tuple[str, ...]) -> FileRead:
         # What was opened, not what the name pointed to when the folder was walked: a name
         # swapped for a link after the walk is caught here.
         real = _opened_path(fd, path)
-        if real.endswith(" (deleted)"):
-            raise Refused("file disappeared while importing")
+        # Renamed over or removed since it was opened: what was read is still a whole file
+        # (the older version), and it is recorded as changing so that the next run reads again.
+        replaced = real.endswith(" (deleted)")
+        real = real.removesuffix(" (deleted)")
         if roots and not inside(real, roots):
             raise Refused(f"leads to {recorded_path(real)}, outside the import roots")
         chunks, total, digest = [], 0, hashlib.sha256()
@@ -240,7 +242,8 @@ def read_file(path: str, *, max_bytes: int, roots: tuple[str, ...]) -> FileRead:
         raise Refused(f"cannot read the file: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
-    stable = before.st_mtime_ns == after.st_mtime_ns and before.st_size == after.st_size == total
+    stable = (not replaced and after.st_nlink > 0 and before.st_mtime_ns == after.st_mtime_ns
+              and before.st_size == after.st_size == total)
     return FileRead(b"".join(chunks), total, before.st_mtime_ns, digest.hexdigest(), stable)
 
 

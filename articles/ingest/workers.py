@@ -23,6 +23,7 @@ PR_SET_PDEATHSIG = 1
 PARSE_SECONDS = 20
 # Address space of one worker: far above any real file's need (~150 MiB), far below the machine's.
 WORKER_MEMORY = 2 * 1024**3
+WORKER_NICENESS = 10
 
 
 class ParseTimeout(Exception):
@@ -53,6 +54,10 @@ def _init_worker(parent: int) -> None:
         limit = WORKER_MEMORY if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # The storing process and the database are the import's critical path, and readers' web
+    # workers matter more than a cron import: parse workers take the CPU that is left over.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 def _on_alarm(signum, frame):

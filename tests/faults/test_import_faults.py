@@ -22,14 +22,14 @@ class KillTests(TransactionTestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
 
     def test_kill_9_at_random_moments_loses_nothing_duplicates_nothing_and_frees_the_lock(self):
-        report = drills.kill_rounds(self.dir, files=2000, rounds=4, seed=5, workers=2)
+        report = drills.kill_rounds(self.dir, files=3000, rounds=4, seed=5, workers=2)
         self.assertEqual(report.final_exit, 0, report.final_stderr)
         killed = [r for r in report.rounds if not r["finished_first"]]
         self.assertGreaterEqual(len(killed), 3, report.rounds)  # the drill did kill runs
         self.assertEqual(report.orphans, 0, "parse workers outlived their killed parent")
         self.assertLess(report.longest_lock_wait, 5.0, report.rounds)
         self.assertEqual((report.lost, report.duplicates), (0, 0), report.rounds)
-        self.assertEqual(Article.objects.count(), 2000)
+        self.assertEqual(Article.objects.count(), 3000)
         self.assertEqual(drills.leftover_runs(), 0)
 
 
