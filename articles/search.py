@@ -42,9 +42,16 @@ MAX_TERM_CHARS = 30
 # (a bigram, its second character looked ahead), a CJK character alone between non-CJK ones,
 # or an ASCII word. The last character of a longer CJK run matches nothing here: it is
 # already inside the run's last bigram.
+# ASCII words longer than MAX_WORD_CHARS (pasted base64, hex, long tokens) are not words a
+# reader types, and PostgreSQL refuses a tsvector word over 2,047 bytes: they are left out.
+MAX_WORD_CHARS = 64
 _TOKEN = re.compile(
-    rf"([{_CJK}])(?=([{_CJK}]))|(?<![{_CJK}])([{_CJK}])(?![{_CJK}])|([A-Za-z0-9]+)"
+    rf"([{_CJK}])(?=([{_CJK}]))|(?<![{_CJK}])([{_CJK}])(?![{_CJK}])"
+    rf"|(?<![A-Za-z0-9])([A-Za-z0-9]{{1,{MAX_WORD_CHARS}}})(?![A-Za-z0-9])"
 )
+# PostgreSQL refuses a tsvector over 1 MiB; a story's distinct tokens stop well short of it
+# (a real story has a few thousand bytes of them; a megabyte of random characters does not).
+MAX_VECTOR_BYTES = 512 * 1024
 _LONG_RUNS = re.compile(rf"[{_CJK}]{{2,}}")
 
 
@@ -60,7 +67,17 @@ def vector_literal(search_text: str) -> str:
     Tokens hold only CJK characters and [a-z0-9], none of which tsvector's input syntax treats
     specially, so they need no quoting; PostgreSQL sorts them itself.
     """
-    return " ".join(set(search_text.split()))
+    distinct = set(search_text.split())
+    literal = " ".join(distinct)
+    if len(literal) * 3 <= MAX_VECTOR_BYTES:  # the usual case: small enough whatever it holds
+        return literal
+    kept, size = [], 0
+    for token in dict.fromkeys(search_text.split()):  # first seen first: the title and summary
+        size += len(token.encode()) + 8  # the word and PostgreSQL's per-word overhead
+        if size > MAX_VECTOR_BYTES:
+            break
+        kept.append(token)
+    return " ".join(kept)
 
 
 class TokenVectorField(TextField):

@@ -9,6 +9,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 
 from articles.models import Article, ArticleTag, Category, Source, Stock, TaggedArticle
+from articles.views.base import positive_number
 
 
 class SiteSitemap(Sitemap):
@@ -46,10 +47,9 @@ class IdRangePaginator:
 
     def page(self, number) -> _IdRangePage:
         # ?p= as the reader typed it: Django's sitemap view answers 404 for these two errors.
-        text = str(number)
-        if not (text.isascii() and text.isdigit()):
+        number = positive_number(str(number))
+        if number is None:
             raise PageNotAnInteger("页码不是整数")
-        number = int(text)
         if number < 1 or number > self.num_pages:
             raise EmptyPage("没有这一页")
         low, high = (number - 1) * self.size, number * self.size

@@ -2,6 +2,7 @@
 reason, nothing outside the allowed roots is read, and no entry can block or stop a run."""
 
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -182,3 +183,39 @@ class ReplacedFileTests(TestCase):
         self.assertEqual(read.data, b"old version")
         self.assertFalse(read.stable)  # so the seen-files record makes the next run read again
         self.assertTrue(read_file(str(path), max_bytes=100, roots=roots_of([top])).stable)
+
+
+class DatabaseLimitTests(TestCase):
+    def test_stories_over_the_search_index_limits_import_with_the_rest(self):
+        """A word longer than PostgreSQL's tsvector allows and a megabyte of distinct text
+        once stopped every run on PostgreSQL (SQLSTATE 54000 arrives as OperationalError)."""
+        top = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, top, True)
+        head = '---\ntitle: "{}"\ndate: 2022-02-21 09:33:01 +0800\n---\n'
+        (top / "long-word.md").write_text(
+            head.format("长词测试") + "<p>正文内容测试 " + "a" * 2100 + " 结束。</p>\n", "utf-8")
+        rng = random.Random(6)
+        noise = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(400_000))
+        (top / "huge-text.md").write_text(head.format("大文本测试") + f"<p>{noise}</p>\n", "utf-8")
+        shutil.copyfile(SEED, top / "good.md")
+        result = run_import(top, extra=["--max-bytes", str(5 * 1024 * 1024)])
+        self.assertEqual((result["created"], result["failed"]), (3, 0), result["errors"])
+        self.assertTrue(Article.objects.filter(title="长词测试").exists())
+
+    def test_an_error_on_a_usable_connection_is_one_files_not_the_runs(self):
+        from django.db import InterfaceError, OperationalError, connection, transaction
+
+        from articles.ingest.pipeline import _stop_if_database_gone
+
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT %s::tsvector", ["a" * 2100])  # SQLSTATE 54000
+                else:
+                    cursor.execute("SELECT * FROM no_such_table")
+        except OperationalError as exc:
+            _stop_if_database_gone(exc)  # does not raise: the database is still there
+        else:
+            self.fail("no OperationalError")
+        with self.assertRaises(InterfaceError):
+            _stop_if_database_gone(InterfaceError("connection already closed"))

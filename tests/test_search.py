@@ -23,6 +23,7 @@ from articles.search import (
     search_document,
     tokens,
     tsquery,
+    vector_literal,
 )
 from articles.search_pages import search_page
 from tests.site_support import GOME_HUAWEI, SUNING_HAIER, create_hidden_stories, import_published
@@ -43,7 +44,8 @@ class TokenTests(TestCase):
             out = []
             for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+", text):
                 if run[0].isascii():
-                    out.append(run.lower())
+                    if len(run) <= search.MAX_WORD_CHARS:
+                        out.append(run.lower())
                 else:
                     out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
             return out
@@ -53,6 +55,21 @@ class TokenTests(TestCase):
         for _ in range(2000):
             text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
             self.assertEqual(tokens(text), by_runs(text), text)
+        words = "ab " + "x" * 64 + " " + "y" * 65 + "中" + "z" * 2100 + " 5g"
+        self.assertEqual(tokens(words), by_runs(words))
+        self.assertEqual(tokens(words), ["ab", "x" * 64, "中", "5g"])
+
+    def test_the_token_vector_stays_inside_postgresqls_limits(self):
+        """PostgreSQL refuses a tsvector over 1 MiB or with a word over 2,047 bytes; a story of
+        a megabyte of distinct bigrams keeps its first tokens instead of failing the import."""
+        rng = random.Random(5)
+        text = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(400_000))
+        literal = vector_literal(search_document("标题在前", "", text))
+        self.assertLessEqual(sum(len(t.encode()) + 8 for t in literal.split()), search.MAX_VECTOR_BYTES)
+        self.assertLess(search.MAX_VECTOR_BYTES, 1024 * 1024)
+        self.assertIn("标题", literal.split())  # first seen, first kept
+        small = search_document("海尔智家", "", "苏宁易购")
+        self.assertEqual(sorted(vector_literal(small).split()), sorted(set(small.split())))
 
     def test_document_ends_with_the_characters_that_end_runs(self):
         self.assertEqual(search_document("苏宁海尔", "A股"), "苏宁 宁海 海尔 a 股 尔")

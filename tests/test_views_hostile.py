@@ -22,6 +22,7 @@ HOSTILE_PATH = [
 HOSTILE_QUERY = [
     "abc", "-1", "0", "1.5", "1e3", "%00", "1%00", "%ED%A0%80", "%FF", "%EF%BC%91",
     "99999999999999999999", "9223372036854775808", "", "x" * 5000,
+    "9" * 4301,  # more digits than int() converts (Python 3.11: ValueError, not a number)
 ]
 QUERY_NAMES = ["page", "p", "q"]
 

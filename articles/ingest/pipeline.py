@@ -6,6 +6,7 @@ and a killed process loses at most the batch it was writing (the next run redoes
 """
 
 import collections
+import contextlib
 import logging
 import os
 import socket
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, reset_queries, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
 from articles.ingest import bulk
@@ -216,6 +217,14 @@ def import_paths(
                     store_oldest()
             while in_flight:
                 store_oldest()
+        except BaseException:
+            if run is not None:
+                # The ledger must not call a stopped run a success. If the database is gone
+                # this cannot be written: the run stays "running" and the next run marks it.
+                with contextlib.suppress(DatabaseError):
+                    _finish_run(run, report, stopped=True)
+                run = None
+            raise
         finally:
             if pool:
                 pool.close()
@@ -235,12 +244,12 @@ def _after_changes() -> None:
     bump_cache_version()
 
 
-def _finish_run(run: ImportRun, report: RunReport) -> None:
+def _finish_run(run: ImportRun, report: RunReport, *, stopped: bool = False) -> None:
     """Record the run's counts and the failures no batch recorded (walk-time refusals)."""
     run.finished_at = timezone.now()
     for name in ("created", "updated", "unchanged", "skipped", "conflicts", "failed"):
         setattr(run, name, getattr(report, name))
-    run.status = ImportRun.Status.FAILED if report.failed else ImportRun.Status.OK
+    run.status = ImportRun.Status.FAILED if report.failed or stopped else ImportRun.Status.OK
     failed_paths = {e["path"] for e in report.errors}
     # Walk-time failures (broken symlinks, missing paths) are not in any batch's ledger rows.
     recorded = set(
@@ -304,9 +313,8 @@ def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> Non
     except _DryRunRollback as done:
         lookups.reset()  # rows created inside the rolled-back transaction are gone
         results = done.results
-    except (OperationalError, InterfaceError):
-        raise  # the database itself is gone or locked: no file is to blame, the run stops
-    except Exception:
+    except Exception as exc:
+        _stop_if_database_gone(exc)
         # Something in the batch broke its transaction (a row the database refused at the
         # last step): write file by file, so that only the guilty file fails.
         lookups.reset()
@@ -317,14 +325,22 @@ def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> Non
                                             dry_run=dry_run))
             except _DryRunRollback as done:
                 results.update(done.results)
-            except (OperationalError, InterfaceError):
-                raise
             except Exception as exc:
+                _stop_if_database_gone(exc)
                 lookups.reset()
                 results[item[0]] = FileOutcome(item[0], Outcome.FAILED,
                                                f"database rejected the file: {type(exc).__name__}: {exc}")
     for path, *_ in parsed:
         report.count(results[path])
+
+
+def _stop_if_database_gone(exc: Exception) -> None:
+    """Re-raise `exc` when the database itself is gone: then no file is to blame and the run
+    stops. OperationalError alone does not say so: PostgreSQL also reports a row over one of
+    its limits (a word too long for a tsvector, SQLSTATE 54000) as one, and that is one
+    file's failure."""
+    if isinstance(exc, InterfaceError) or (isinstance(exc, OperationalError) and not connection.is_usable()):
+        raise exc
 
 
 def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "FileOutcome"]:
@@ -339,9 +355,8 @@ def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "
                     for article in create_many(fresh, run_id=run_id, status=status, lookups=lookups):
                         results[article.source_file] = FileOutcome(
                             article.source_file, Outcome.CREATED, article_id=article.pk)
-            except (OperationalError, InterfaceError):
-                raise
-            except Exception:
+            except Exception as exc:
+                _stop_if_database_gone(exc)
                 # Something in the batch clashed after all: take the careful path, file by file.
                 lookups.reset()
                 results.clear()
@@ -394,9 +409,8 @@ def _store_one(path, parsed, seen, error, known_row, *, run, status, lookups) ->
         with transaction.atomic():
             result = store(parsed, path=path, run_id=run.pk if run else None, status=status,
                            lookups=lookups, mtime_ns=seen.mtime_ns if seen else None)
-    except (OperationalError, InterfaceError):
-        raise
     except Exception as exc:  # the savepoint is rolled back; only this file fails
+        _stop_if_database_gone(exc)
         lookups.reset()  # cached rows may belong to the rolled-back savepoint
         return FileOutcome(path, Outcome.FAILED, f"database rejected the article: {exc}".strip())
     return FileOutcome(path, result.outcome, result.message,

@@ -100,12 +100,20 @@ class WindowPage:
         return (self.number - 1) * self.per_page + 1
 
 
+def positive_number(raw: str) -> int | None:
+    """Return `raw` as a number of at most 18 ASCII digits, else None. Longer ones would not
+    fit a 64-bit column, and int() refuses more than 4,300 digits with a ValueError."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return None
+    return int(raw)
+
+
 def page_number(request, *, max_pages: int) -> int:
     """Return the ?page= number, or raise Http404 for anything but 1..max_pages."""
-    raw = request.GET.get("page", "1")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= max_pages:
+    number = positive_number(request.GET.get("page", "1"))
+    if number is None or not 1 <= number <= max_pages:
         raise Http404("没有这一页")
-    return int(raw)
+    return number
 
 
 def window_page(fetch, *, number: int, per_page: int) -> WindowPage:
