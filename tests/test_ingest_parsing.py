@@ -1,6 +1,7 @@
 """Parsing pinned on the real seed files and the real corpus (no database)."""
 
 import csv
+import json
 import sys
 import time
 import unicodedata
@@ -321,3 +322,16 @@ class ColumnFitTests(SimpleTestCase):
             (Stock, "code", columns.STOCK_CODE), (Stock, "name", columns.STOCK_NAME),
         ):
             self.assertEqual(model._meta.get_field(field).max_length, width, f"{model.__name__}.{field}")
+
+
+class OddYamlValueTests(SimpleTestCase):
+    def test_sets_binary_and_non_finite_numbers_become_stable_json(self):
+        data = (
+            "---\ntitle: !!set {乙, 甲, 丙}\ndate: 2022-02-21 09:33:01 +0800\nscore: .nan\n"
+            "blob: !!binary 5Lit5paH\n---\n<p>正文第一段，足够长的文字以形成一篇稿件。</p>\n"
+        ).encode()
+        parsed = parse_bytes(data, name="odd.md")
+        self.assertEqual(parsed.front_matter["title"], ["丙", "乙", "甲"])  # sorted, every run alike
+        self.assertEqual(parsed.front_matter["score"], "nan")
+        self.assertEqual(parsed.front_matter["blob"], "中文")
+        json.dumps(parsed.front_matter, allow_nan=False)  # what jsonb accepts

@@ -2,6 +2,7 @@
 
 import codecs
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -210,10 +211,17 @@ def _refuse_aliases_and_depth(root: yaml.Node) -> None:
 
 
 def _jsonable(value):
+    """Return `value` as JSON both databases store and every run spells the same way."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):  # !!set: sorted, or each process would order it anew
+        return sorted((_jsonable(v) for v in value), key=str)
+    if isinstance(value, bytes):  # !!binary
+        return value.decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # .nan and .inf are not JSON: PostgreSQL's jsonb refuses them
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
