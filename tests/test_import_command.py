@@ -5,34 +5,19 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from django.db import connection
 from django.test import TransactionTestCase
 
+from articles.bench import drills
 from articles.bench.corpus import generate_corpus
 from articles.ingest.locking import import_lock
 from articles.models import Article, ImportedFile, ImportRun
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    return f"sqlite:///{s['NAME']}"
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), "import_articles", *args]
-
-
-def env() -> dict:
-    return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "1"}
+# One way to run the command as cron does, shared with the fault drills.
+command, env = drills.import_command, drills.import_env
 
 
 class ProcessTests(TransactionTestCase):

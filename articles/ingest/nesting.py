@@ -19,6 +19,18 @@ VOID = frozenset({
 TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>|<!--")
 
 
+def _tags(markup: str):
+    """Yield the start and end tags of `markup` in order; comments are skipped whole."""
+    position = 0
+    while match := TAG.search(markup, position):
+        position = match.end()
+        if match.group(0) == "<!--":
+            end = markup.find("-->", position)
+            position = len(markup) if end < 0 else end + 3
+            continue
+        yield match
+
+
 def cap_nesting(markup: str, *, limit: int = NESTING_LIMIT) -> tuple[str, bool]:
     """Return (`markup` with start tags nested deeper than `limit` left out, whether any were)."""
     if markup.count("<") <= limit:  # too few tags to nest that deep: the common case, at C speed
@@ -27,13 +39,7 @@ def cap_nesting(markup: str, *, limit: int = NESTING_LIMIT) -> tuple[str, bool]:
     kept_from = 0
     open_names: list[str] = []
     left_out: Counter[str] = Counter()  # start tags left out, by name, awaiting their end tags
-    position = 0
-    while match := TAG.search(markup, position):
-        position = match.end()
-        if match.group(0) == "<!--":
-            end = markup.find("-->", position)
-            position = len(markup) if end < 0 else end + 3
-            continue
+    for match in _tags(markup):
         name = match.group(2).lower()
         omit = False
         if match.group(1):  # an end tag closes the innermost open element of its name
@@ -74,13 +80,7 @@ def cut_elements(markup: str, names: frozenset[str]) -> tuple[str, dict[str, int
     inside: str | None = None  # the name of the element being cut
     depth = 0
     cut_from = 0
-    position = 0
-    while match := TAG.search(markup, position):
-        position = match.end()
-        if match.group(0) == "<!--":
-            end = markup.find("-->", position)
-            position = len(markup) if end < 0 else end + 3
-            continue
+    for match in _tags(markup):
         name = match.group(2).lower()
         if inside is None:
             if name in names and not match.group(1):
