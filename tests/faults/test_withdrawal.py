@@ -17,9 +17,9 @@ from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from articles.bench import serve
+from articles.bench.drills import database_url
 from articles.models import Article, Category, Source
 from newsroom.redis_cache import ResilientRedisCacheClient
-from tests.test_import_command import database_url
 
 # Readers must get 404 this soon after the withdrawal, and keep getting it.
 WITHIN_SECONDS = 5.0
