@@ -198,10 +198,21 @@ def import_paths(
             # storing process, nor it for them, and memory holds at most READ_AHEAD + 1 batches.
             in_flight: collections.deque = collections.deque()
 
+            # The lock belongs to this database session (PostgreSQL): a run that went on over a
+            # new connection, opened by Django after the old one died, would run unlocked.
+            session = connection.connection
+
+            def still_locked():
+                if connection.connection is not session:
+                    raise OperationalError("the database connection was lost, and the import lock with it")
+
             def store_oldest():
                 started, jobs, known = in_flight.popleft()
-                _store_batch(_collect(started, jobs, pool), known, report=report, run=run,
-                             status=status, lookups=lookups, dry_run=dry_run)
+                parsed = _collect(started, jobs, pool)
+                still_locked()
+                _store_batch(parsed, known, report=report, run=run, status=status, lookups=lookups,
+                             dry_run=dry_run)
+                still_locked()
                 if progress:
                     progress(report)
                 # Under DEBUG Django keeps every query's SQL; bulk inserts carry whole
@@ -335,11 +346,11 @@ def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> Non
 
 
 def _stop_if_database_gone(exc: Exception) -> None:
-    """Re-raise `exc` when the database itself is gone: then no file is to blame and the run
-    stops. OperationalError alone does not say so: PostgreSQL also reports a row over one of
-    its limits (a word too long for a tsvector, SQLSTATE 54000) as one, and that is one
-    file's failure."""
-    if isinstance(exc, InterfaceError) or (isinstance(exc, OperationalError) and not connection.is_usable()):
+    """Re-raise `exc` when the database itself is gone, whatever the error was: then no file
+    is to blame and the run stops. The error's class alone does not say so: PostgreSQL also
+    reports a row over one of its limits (a word too long for a tsvector, SQLSTATE 54000) as
+    an OperationalError, and that is one file's failure."""
+    if isinstance(exc, InterfaceError) or not connection.is_usable():
         raise exc
 
 
