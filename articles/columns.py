@@ -12,3 +12,4 @@ SOURCE_KEY = 200
 TAG_NAME = 100
 STOCK_CODE = 16
 STOCK_NAME = 100
+FILE_PATH = 1000  # a file's path in the ledger and the seen-files record

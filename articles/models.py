@@ -259,7 +259,7 @@ class Article(models.Model):
     )
 
     # Import provenance.
-    source_file = models.CharField(_("源文件"), max_length=1000, blank=True)
+    source_file = models.CharField(_("源文件"), max_length=columns.FILE_PATH, blank=True)
     source_format = models.CharField(_("源格式"), max_length=16, blank=True)
     content_hash = models.CharField(_("文件哈希"), max_length=64, blank=True)
     imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
@@ -346,7 +346,7 @@ class Article(models.Model):
 class ImportedFile(models.Model):
     """What the importer last saw at a path; lets a re-run skip unchanged files unread."""
 
-    path = models.CharField(max_length=1000, unique=True)
+    path = models.CharField(max_length=columns.FILE_PATH, unique=True)
     size = models.BigIntegerField()
     mtime_ns = models.BigIntegerField()
     content_hash = models.CharField(max_length=64)
@@ -376,7 +376,7 @@ class ImportFileResult(models.Model):
         FAILED = "failed", _("失败")
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="results")
-    path = models.CharField(_("文件"), max_length=1000)
+    path = models.CharField(_("文件"), max_length=columns.FILE_PATH)
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
     error = models.TextField(_("原因"), blank=True)
     article = models.ForeignKey(

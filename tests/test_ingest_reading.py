@@ -49,11 +49,14 @@ class HostileFolder:
     }
 
 
-class WalkTests(TestCase):
+class HostileFolderMixin:
     def setUp(self):
         self.top = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, self.top, True)
         self.folder = HostileFolder(self.top)
+
+
+class WalkTests(HostileFolderMixin, TestCase):
 
     def test_every_hostile_entry_is_refused_with_its_reason(self):
         items = list(walk([self.folder.drop], roots=roots_of([self.folder.drop])))
@@ -108,11 +111,7 @@ class WalkTests(TestCase):
         self.assertEqual(recorded_path("/x/新闻.md"), "/x/新闻.md")
 
 
-class HostileImportTests(TestCase):
-    def setUp(self):
-        self.top = Path(tempfile.mkdtemp())
-        self.addCleanup(shutil.rmtree, self.top, True)
-        self.folder = HostileFolder(self.top)
+class HostileImportTests(HostileFolderMixin, TestCase):
 
     def test_a_hostile_folder_imports_the_stories_and_reads_nothing_else(self):
         result = run_import(self.folder.drop, expect_exit=1)

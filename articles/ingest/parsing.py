@@ -4,6 +4,7 @@ import codecs
 import hashlib
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from articles import columns
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date
 from articles.ingest.plaintext import parse_text_dump
+from articles.ingest.reading import Refused, read_file
 from articles.search import search_document, vector_literal
 from articles.text import clean_line, story_slug
 
@@ -441,18 +443,8 @@ def fit_columns(fields: dict) -> dict:
 
 def parse_file(path: Path | str, *, max_bytes: int | None = None, now: datetime | None = None) -> ParsedArticle:
     """Return the ParsedArticle in the file at `path`; raise ParseError for any unreadable file."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise ParseError(f"file is too large ({size:,} bytes; the limit is {max_bytes:,})")
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ParseError("file not found (a broken symlink, or removed while importing)") from exc
-    except PermissionError as exc:
-        raise ParseError("permission denied reading the file") from exc
-    except IsADirectoryError as exc:
-        raise ParseError("is a directory, not a file") from exc
-    except OSError as exc:
-        raise ParseError(f"cannot read the file: {exc.strerror or exc}") from exc
-    return parse_bytes(data, name=path.name, now=now)
+    try:  # read as the importer reads: regular files only, the cap counted while reading
+        read = read_file(str(path), max_bytes=max_bytes or sys.maxsize, roots=())
+    except Refused as exc:
+        raise ParseError(str(exc)) from exc
+    return parse_bytes(read.data, name=Path(path).name, now=now)

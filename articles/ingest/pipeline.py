@@ -303,15 +303,18 @@ def _plan_batch(batch, *, report, max_bytes, force, roots):
     return jobs, known
 
 
+def _in_pool(jobs, pool) -> bool:
+    return pool is not None and len(jobs) >= PARALLEL_THRESHOLD // 4
+
+
 def _start_parsing(jobs, pool):
     """Start parsing `jobs`; with a pool the work proceeds while the caller stores the last batch."""
-    if pool and len(jobs) >= PARALLEL_THRESHOLD // 4:
-        return pool.start(jobs)
-    return None
+    return pool.start(jobs) if _in_pool(jobs, pool) else None
 
 
 def _collect(started, jobs, pool) -> list:
-    if started is None and (pool is None or len(jobs) < PARALLEL_THRESHOLD // 4):
+    """Return the parse results of `jobs`: the pool's, or parsed here for a small batch."""
+    if not _in_pool(jobs, pool):
         return [_read_and_parse(job) for job in jobs]
     return pool.collect(started, jobs)
 

@@ -14,11 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from articles import columns
+
 NEWS_SUFFIXES = {".md", ".markdown", ".txt", ".text", ""}
 # Hidden files, editor backups and files a scraper is still writing.
 SKIPPED_PREFIXES = (".",)
 SKIPPED_SUFFIXES = ("~", ".tmp", ".part", ".swp")
-PATH_MAX_RECORDED = 1000  # the ledger's and the seen-files record's column width
+PATH_MAX_RECORDED = columns.FILE_PATH
 _CHUNK = 1 << 16
 
 
