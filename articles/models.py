@@ -10,7 +10,7 @@ from taggit.models import ItemBase, TagBase
 from articles import columns
 from articles.ingest.cleaning import sanitise
 from articles.links import path_to, remembered_path
-from articles.search import TokenVectorField, html_to_text, search_document, vector_literal
+from articles.search import TokenVectorField, html_to_text, search_document
 from articles.text import ascii_slug, story_slug
 
 
@@ -326,8 +326,7 @@ class Article(models.Model):
         if fields is None or not {"title", "summary", "body"}.isdisjoint(fields):
             # Re-tokenise only when the text may have changed (status changes by the admin's
             # bulk actions don't), and write the tokens with the text that changed.
-            self.search_text = self.build_search_text()
-            self.search_vector = vector_literal(self.search_text)
+            self.search_text = self.build_search_text()  # search_vector follows it on write
             if fields is not None:
                 kwargs["update_fields"] = {*fields, "search_text", "search_vector"}
         super().save(*args, **kwargs)

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import BooleanField, Case, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, StrIndex
@@ -65,9 +65,10 @@ def vector_literal(search_text: str) -> str:
     """Return the tsvector input of `search_text`: its distinct tokens, space-separated.
 
     Tokens hold only CJK characters and [a-z0-9], none of which tsvector's input syntax treats
-    specially, so they need no quoting; PostgreSQL sorts them itself.
+    specially, so they need no quoting. They are sent in the order PostgreSQL keeps them (its
+    byte order of UTF-8 is Python's order of code points): its sort then finds them sorted.
     """
-    distinct = set(search_text.split())
+    distinct = sorted(set(search_text.split()))
     literal = " ".join(distinct)
     if len(literal) * 3 <= MAX_VECTOR_BYTES:  # the usual case: small enough whatever it holds
         return literal
@@ -83,16 +84,35 @@ def vector_literal(search_text: str) -> str:
 class TokenVectorField(TextField):
     """A tsvector column on PostgreSQL (the GIN-indexed search tokens); unused text elsewhere.
 
-    Values are vector_literal() strings, cast on the way in. Other databases are sent NULL
-    whatever the value, so callers need not ask which database they write to: SQLite's FTS5
-    table reads search_text instead.
+    Its value is derived, never set: on every write (save, bulk_create, the importer's bulk
+    insert) it is vector_literal() of the model's `tokens_from` field, computed only when the
+    row goes to PostgreSQL and cast on the way in. Other databases are sent NULL: SQLite's
+    FTS5 table reads the tokens themselves.
     """
+
+    def __init__(self, *args, tokens_from: str = "search_text", **kwargs):
+        self.tokens_from = tokens_from
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.tokens_from != "search_text":
+            kwargs["tokens_from"] = self.tokens_from
+        return name, path, args, kwargs
 
     def get_internal_type(self):
         return "TokenVectorField"  # not a plain text value (see articles/ingest/bulk.py)
 
     def db_type(self, connection):
         return "tsvector" if connection.vendor == "postgresql" else connection.data_types["TextField"]
+
+    def pre_save(self, model_instance, add):
+        alias = router.db_for_write(type(model_instance), instance=model_instance)
+        if connections[alias].vendor != "postgresql":
+            return None
+        value = vector_literal(getattr(model_instance, self.tokens_from) or "")
+        setattr(model_instance, self.attname, value)
+        return value
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if connection.vendor != "postgresql":

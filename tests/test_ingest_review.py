@@ -58,6 +58,36 @@ class PipelineContractTests(ConflictMixin, TestCase):
         self.assertTrue(self.article.needs_review)
         self.assertEqual(self.article.pending_changes["source_file"], str(self.path))
 
+    def test_an_edited_body_conflicts_and_the_source_body_waits_whole(self):
+        self.edit_as_editor(body=self.article.body.replace(OLD_SENTENCE, "编辑改写的一句话"))
+        self.change_source(sentence=NEW_SENTENCE)
+        report = self.reimport()
+        self.assertEqual(report.conflicts, 1)
+        self.assertIn("编辑改写的一句话", self.article.body)
+        self.assertIn(NEW_SENTENCE, pending_fields(self.article)["body"], "offered in full")
+
+        self.assertEqual(accept_source(self.article, fields=["body"]), ["body"])
+        self.article.refresh_from_db()
+        self.assertIn(NEW_SENTENCE, self.article.body)
+        self.assertFalse(self.article.needs_review)
+
+    def test_the_imported_body_is_kept_as_a_digest_and_a_whole_one_still_compares(self):
+        kept = self.article.imported_values["body"]
+        self.assertTrue(kept.startswith("sha256:"), kept[:80])
+        self.assertNotIn(OLD_SENTENCE, kept)
+        # Articles imported before the digest keep their whole body there: the same source
+        # version is still "unchanged", and an untouched body still follows the source.
+        Article.objects.filter(pk=self.article.pk).update(
+            imported_values={**self.article.imported_values, "body": self.article.body})
+        self.change_source(title=SOURCE_TITLE)
+        report = self.reimport()
+        self.assertEqual((report.updated, report.conflicts), (1, 0))
+        self.assertEqual(self.article.title, SOURCE_TITLE)
+        self.change_source(sentence=NEW_SENTENCE)
+        report = self.reimport()
+        self.assertEqual((report.updated, report.conflicts), (1, 0))
+        self.assertIn(NEW_SENTENCE, self.article.body)
+
 
 class AcceptSourceTests(ConflictMixin, TestCase):
     def test_accept_applies_the_source_value_and_clears_the_flag(self):

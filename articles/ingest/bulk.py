@@ -16,9 +16,10 @@ No signals, as with `bulk_create()`. Other databases fall back to `bulk_create()
 """
 
 import itertools
-from collections.abc import Iterable
+import operator
+from collections.abc import Iterable, Sequence
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 # Field types whose Python value is what the database driver takes as it is.
 _PLAIN = {
@@ -56,6 +57,26 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> list[mode
             done.append(obj)
             yield row(obj)
 
+    insert_values(model, [f.attname for f in fields], rows())
+    for obj in done:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return done
+
+
+def insert_values(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert `rows` of `model`, each the values of the fields `names` (attnames) in the form
+    the database driver takes: plain values, or what the field's get_db_prep_save() returns.
+
+    For rows with nothing to compute, such as a many-to-many table's pairs of ids, this
+    spares building a model instance per row only to read its attributes back.
+    """
+    if isinstance(rows, (list, tuple)) and not rows:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        model.objects.bulk_create([model(**dict(zip(names, values, strict=True))) for values in rows])
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # The raw COPY bypasses Django's cursor wrapper: errors are translated here, so that a row
@@ -63,30 +84,38 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> list[mode
     with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for values in rows():
+                for values in rows:
                     copy.write_row(values)
         else:
             marks = ", ".join(["%s"] * len(fields))
             # Identifiers from the model's metadata, quoted; values are parameters.
             sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, rows())
-    for obj in done:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return done
+            cursor.executemany(sql, rows)
 
 
 def _row_maker(fields):
-    getters = []
-    for f in fields:
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        if auto:
-            getters.append(lambda obj, f=f: f.get_db_prep_save(f.pre_save(obj, True), connection))
-        elif f.get_internal_type() in _PLAIN:
-            getters.append(lambda obj, name=f.attname: getattr(obj, name))
-        else:
-            getters.append(lambda obj, f=f: f.get_db_prep_save(getattr(obj, f.attname), connection))
-    return lambda obj: tuple(get(obj) for get in getters)
+    """Return a function of an object giving its row: every plain attribute read at once (one
+    C call), then the values that need their field's database form."""
+    db = connections[connection.alias]  # the connection itself, not the per-access proxy
+    read = operator.attrgetter(*(f.attname for f in fields))
+    if len(fields) == 1:
+        read = (lambda get: lambda obj: (get(obj),))(read)
+    special = []
+    for i, f in enumerate(fields):
+        if type(f).pre_save is not models.Field.pre_save:  # auto_now, a derived value
+            special.append((i, lambda obj, value, f=f: f.get_db_prep_save(f.pre_save(obj, True), db)))
+        elif f.get_internal_type() not in _PLAIN:
+            special.append((i, lambda obj, value, f=f: f.get_db_prep_save(value, db)))
+    if not special:
+        return read
+
+    def row(obj):
+        values = list(read(obj))
+        for i, prepare in special:
+            values[i] = prepare(obj, values[i])
+        return values
+
+    return row
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:

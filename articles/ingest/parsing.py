@@ -17,7 +17,7 @@ from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_ht
 from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date
 from articles.ingest.plaintext import parse_text_dump
 from articles.ingest.reading import Refused, read_file
-from articles.search import search_document, vector_literal
+from articles.search import search_document
 from articles.text import clean_line, story_slug
 
 __all__ = ["SITE_TZ", "ParseError", "ParsedArticle", "parse_bytes", "parse_file"]
@@ -63,7 +63,6 @@ class ParsedArticle:
     inferred: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
     search_text: str = ""  # the search index's tokens, computed here to spare the storing process
-    search_vector: str = ""  # their distinct set, as PostgreSQL's tsvector input
     slug: str = ""  # the story's address part (pinyin of a Chinese title): also spared the storer
 
 
@@ -393,7 +392,6 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
         content_hash=content_hash,
         fingerprint=fingerprint_of(fields["title"], fields["text"]),
         search_text=search_text,
-        search_vector=vector_literal(search_text),
         slug=story_slug(fields.get("external_id"), fields["title"]),
         **fields,
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from articles.ingest.store import kept_form
 from articles.models import Article, Category, Source, Stock
 
 FIELDS = (
@@ -99,7 +100,7 @@ def _decide(article: Article, fields: list[str] | None, *, take_source: bool) ->
         value = pending.pop(name)
         if take_source:
             _apply(article, name, value)
-        imported[name] = value
+        imported[name] = kept_form(name, value)
     article.imported_values = imported
     article.pending_changes = {**article.pending_changes, "fields": pending} if pending else {}
     article.needs_review = bool(pending) or bool(article.inferred_fields)

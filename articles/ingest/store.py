@@ -1,5 +1,6 @@
 """ParsedArticle -> Article: the upsert, keyed on the story's identity, safe for editors' work."""
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -21,7 +22,6 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.search import search_document, vector_literal
 from articles.signals import identity_keys
 from articles.text import ascii_slug, story_slug
 
@@ -131,7 +131,8 @@ def _source_named(name: str) -> Source:
 
 
 def encode_values(*, title, summary, body, published_at, source, tags, stocks, original_url):
-    """Return the JSON form in which imported and pending values are kept and compared."""
+    """Return the JSON form in which imported and pending values are compared (and pending
+    values kept: see kept_form() for imported ones)."""
     return {
         "title": title,
         "summary": summary,
@@ -142,6 +143,23 @@ def encode_values(*, title, summary, body, published_at, source, tags, stocks, o
         "stocks": sorted(stock.symbol for stock in stocks),
         "original_url": original_url,
     }
+
+
+# Imported values are only ever compared for equality, so a body (the largest value by far,
+# stored once already in Article.body) is kept as its digest. Values written before the
+# digest, whole bodies, are digested when compared: both forms of one body agree.
+_DIGEST = "sha256:"
+
+
+def kept_form(name: str, value):
+    """Return `value` of field `name` as Article.imported_values keeps and compares it."""
+    if name == "body" and isinstance(value, str) and not value.startswith(_DIGEST):
+        return _DIGEST + hashlib.sha256(value.encode()).hexdigest()
+    return value
+
+
+def kept_values(values: dict) -> dict:
+    return {name: kept_form(name, value) for name, value in values.items()}
 
 
 def current_values(article: Article) -> dict:
@@ -252,15 +270,14 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         front_matter=parsed.front_matter,
         inferred_fields=sorted(inferred),
         needs_review=bool(inferred),
-        search_text=parsed.search_text or search_document(parsed.title, parsed.summary, parsed.text),
+        search_text=parsed.search_text,
     )
-    article.imported_values = encode_values(
+    article.imported_values = kept_values(encode_values(
         title=article.title, summary=parsed.summary, body=parsed.body, published_at=published_at,
         source=source, tags=lookups.tag_rows(parsed.tags), stocks=lookups.stock_rows(parsed.stocks),
         original_url=parsed.original_url,
-    )
+    ))
     article.imported_values["category"] = article.category_id
-    article.search_vector = parsed.search_vector or vector_literal(article.search_text)
     return article
 
 
@@ -293,14 +310,11 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
             yield article
 
     articles = bulk.insert(Article, build())
-    stock_links, tag_links = [], []
-    for article, (_, parsed) in zip(articles, items, strict=True):
-        stock_links += [Article.stocks.through(article_id=article.pk, stock_id=s.pk)
-                        for s in lookups.stock_rows(parsed.stocks)]
-        tag_links += [TaggedArticle(content_object_id=article.pk, tag_id=t.pk)
-                      for t in lookups.tag_rows(parsed.tags)]
-    bulk.insert(Article.stocks.through, stock_links)
-    bulk.insert(TaggedArticle, tag_links)
+    pairs = [(article.pk, parsed) for article, (_, parsed) in zip(articles, items, strict=True)]
+    bulk.insert_values(Article.stocks.through, ("article_id", "stock_id"), [
+        (pk, stock.pk) for pk, parsed in pairs for stock in lookups.stock_rows(parsed.stocks)])
+    bulk.insert_values(TaggedArticle, ("content_object_id", "tag_id"), [
+        (pk, tag.pk) for pk, parsed in pairs for tag in lookups.tag_rows(parsed.tags)])
     return articles
 
 
@@ -339,9 +353,10 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
         new = new_values[name]
         if name == "published_at" and new is None:
             continue  # an inferred-away date never replaces a known one
-        if new == imported.get(name, current[name]):
+        before = kept_form(name, imported.get(name, current[name]))
+        if kept_form(name, new) == before:
             continue  # the source did not change this field
-        if current[name] == imported.get(name, current[name]):
+        if kept_form(name, current[name]) == before:
             applied.append(name)
         else:
             pending[name] = new  # an editor changed it: keep theirs, offer the source's
@@ -356,7 +371,7 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
             article.stocks.set(stocks)
         else:
             setattr(article, name, getattr(parsed, name))
-        imported[name] = new_values[name]
+        imported[name] = kept_form(name, new_values[name])
     if not applied and not pending:
         outcome = Outcome.UNCHANGED
     elif pending:
