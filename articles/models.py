@@ -202,7 +202,8 @@ class SanitisedHTMLField(models.TextField):
 
 
 # Columns no public page or list prints: deferred wherever articles are shown.
-NOT_SHOWN = ("front_matter", "imported_values", "pending_changes", "search_text", "search_vector")
+NOT_SHOWN = ("front_matter", "imported_values", "pending_changes", "search_text", "search_vector",
+             "title_vector")
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -279,6 +280,8 @@ class Article(models.Model):
     search_text = models.TextField(blank=True, editable=False)
     # PostgreSQL: search_text's distinct tokens as a tsvector, under the GIN search index.
     search_vector = TokenVectorField(null=True, blank=True, editable=False)
+    # PostgreSQL: the title's own tokens, under the GIN index that ranks title hits first.
+    title_vector = TokenVectorField(null=True, blank=True, editable=False, tokens_from="title_tokens")
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
@@ -328,7 +331,7 @@ class Article(models.Model):
             # bulk actions don't), and write the tokens with the text that changed.
             self.search_text = self.build_search_text()  # search_vector follows it on write
             if fields is not None:
-                kwargs["update_fields"] = {*fields, "search_text", "search_vector"}
+                kwargs["update_fields"] = {*fields, "search_text", "search_vector", "title_vector"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -336,6 +339,10 @@ class Article(models.Model):
 
     def build_search_text(self) -> str:
         return search_document(self.title, self.summary, html_to_text(self.body))
+
+    @property
+    def title_tokens(self) -> str:
+        return search_document(self.title)
 
     @property
     def is_published(self) -> bool:

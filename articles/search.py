@@ -38,16 +38,16 @@ MAX_TERMS = 6
 MAX_TERM_CHARS = 30
 
 
-# One scan of the text in C gives every token in order: a CJK character followed by another
-# (a bigram, its second character looked ahead), a CJK character alone between non-CJK ones,
-# or an ASCII word. The last character of a longer CJK run matches nothing here: it is
-# already inside the run's last bigram.
+# One scan of the text in C gives every token in order, as strings: at each position, the
+# token starting there, captured inside a lookahead: a CJK character followed by another (a
+# bigram), a CJK character alone between non-CJK ones, or an ASCII word. The last character
+# of a longer CJK run starts nothing here: it is already inside the run's last bigram.
 # ASCII words longer than MAX_WORD_CHARS (pasted base64, hex, long tokens) are not words a
 # reader types, and PostgreSQL refuses a tsvector word over 2,047 bytes: they are left out.
 MAX_WORD_CHARS = 64
 _TOKEN = re.compile(
-    rf"([{_CJK}])(?=([{_CJK}]))|(?<![{_CJK}])([{_CJK}])(?![{_CJK}])"
-    rf"|(?<![A-Za-z0-9])([A-Za-z0-9]{{1,{MAX_WORD_CHARS}}})(?![A-Za-z0-9])"
+    rf"(?=([{_CJK}]{{2}}|(?<![{_CJK}])[{_CJK}](?![{_CJK}])"
+    rf"|(?<![A-Za-z0-9])[A-Za-z0-9]{{1,{MAX_WORD_CHARS}}}(?![A-Za-z0-9])))"
 )
 # PostgreSQL refuses a tsvector over 1 MiB; a story's distinct tokens stop well short of it
 # (a real story has a few thousand bytes of them; a megabyte of random characters does not).
@@ -55,10 +55,16 @@ MAX_VECTOR_BYTES = 512 * 1024
 _LONG_RUNS = re.compile(rf"[{_CJK}]{{2,}}")
 
 
+def token_text(text: str) -> str:
+    """Return the search tokens of `text`, in order and space-separated: CJK bigrams and
+    lower-cased ASCII words. (Lower-casing the joined tokens touches only their ASCII letters:
+    CJK characters have no case.)"""
+    return " ".join(_TOKEN.findall(text or "")).lower()
+
+
 def tokens(text: str) -> list[str]:
     """Return the search tokens of `text`, in order: CJK bigrams and ASCII words."""
-    return [first + second if first else (alone or word.lower())
-            for first, second, alone, word in _TOKEN.findall(text or "")]
+    return token_text(text).split()
 
 
 def vector_literal(search_text: str) -> str:
@@ -142,9 +148,9 @@ def search_document(*parts: str) -> str:
     for part in parts:
         if not part:
             continue
-        out = tokens(part)
+        out = token_text(part)
         if out:
-            phrases.append(" ".join(out))
+            phrases.append(out)
         tail.update(run[-1] for run in _LONG_RUNS.findall(part))
     return " ".join(phrases + sorted(tail))
 
@@ -259,7 +265,7 @@ def _tsquery_filter(expression: str, query: SearchQuery) -> RawSQL:
 
 # The very expressions of the GIN indexes of migrations 0003/0004, or the indexes are not used.
 _BODY_VECTOR = "\"articles_article\".\"search_vector\""
-_TITLE_VECTOR = "articles_title_tokens(\"articles_article\".\"title\")"
+_TITLE_VECTOR = "\"articles_article\".\"title_vector\""
 
 
 def _phrase_filter(query: SearchQuery) -> RawSQL:

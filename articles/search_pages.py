@@ -165,10 +165,9 @@ def _at_least(rows, count: int) -> bool:
         return cursor.fetchone()[0] >= count
 
 
-# Where ANALYZE keeps the lexeme frequencies: the body's search_vector column, and the title
-# index's expression (statistics of an expression index are filed under the index's name).
+# Where ANALYZE keeps the lexeme frequencies: the body's and the title's vector columns.
 _BODY_STATS = "s.tablename = 'articles_article' AND s.attname = 'search_vector'"
-_TITLE_STATS = "s.tablename = 'article_title_search_idx'"
+_TITLE_STATS = "s.tablename = 'articles_article' AND s.attname = 'title_vector'"
 _LEXEME_STATS: dict[str, dict] = {}
 _STATS_SQL = (
     "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"

@@ -8,7 +8,10 @@ import random
 import re
 
 from django.db import connection
-from django.test import TestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from articles import search, search_pages
 from articles.models import Article
@@ -29,6 +32,34 @@ from articles.search_pages import search_page
 from tests.site_support import GOME_HUAWEI, SUNING_HAIER, create_hidden_stories, import_published
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def reference_tokens(text: str) -> list[str]:
+    """The token rule written the slow, obvious way: split into CJK runs and ASCII words; a
+    run gives its overlapping bigrams (a lone character gives itself); a word, lower-cased,
+    unless it is longer than MAX_WORD_CHARS."""
+    out = []
+    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+", text):
+        if run.isascii():
+            if len(run) <= search.MAX_WORD_CHARS:
+                out.append(run.lower())
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+class TokenRuleTests(SimpleTestCase):
+    @settings(max_examples=400, derandomize=True, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("海尔智家股aZ9 ，\u3400\u9fff\uf900\uffffİß\n") | st.characters(),
+                   max_size=120))
+    def test_tokens_follow_the_rule_for_any_text(self, text):
+        self.assertEqual(tokens(text), reference_tokens(text))
+
+    def test_long_words_are_left_out_whole(self):
+        word = "a" * search.MAX_WORD_CHARS
+        self.assertEqual(tokens(f"{word} {word}b 海尔"), [word, "海尔"])
 
 
 class TokenTests(TestCase):
@@ -303,17 +334,31 @@ class SearchIndexTests(TestCase):
             # that every vector is the application's own.
             cursor.execute("ALTER TABLE articles_article DISABLE TRIGGER articles_article_fill_search_vector")
             cursor.execute("ALTER TABLE articles_article DISABLE TRIGGER articles_article_refill_search_vector")
+            cursor.execute("ALTER TABLE articles_article DISABLE TRIGGER articles_article_fill_title_vector")
+            cursor.execute("ALTER TABLE articles_article DISABLE TRIGGER articles_article_refill_title_vector")
             import_published()
             cursor.execute(
-                "SELECT count(*), count(*) FILTER (WHERE search_vector IS NULL),"
-                " count(*) FILTER (WHERE search_vector <> strip(to_tsvector('simple', search_text)))"
+                "SELECT count(*), count(*) FILTER (WHERE search_vector IS NULL OR title_vector IS NULL),"
+                " count(*) FILTER (WHERE search_vector <> strip(to_tsvector('simple', search_text))),"
+                " count(*) FILTER (WHERE title_vector <> articles_title_tokens(title))"
                 " FROM articles_article"
             )
-            total, missing, different = cursor.fetchone()
+            total, missing, different, titles_different = cursor.fetchone()
         self.assertGreater(total, 80)
-        self.assertEqual((missing, different), (0, 0))
+        self.assertEqual((missing, different, titles_different), (0, 0, 0))
         story = Article.objects.get(external_id=SUNING_HAIER)
         self.assertEqual(list(search_articles("翼龙")), [])
         story.title = "改过标题的稿件翼龙"
-        story.save()  # an editor's save sends its own vector too
+        story.save()  # an editor's save sends its own vectors too
         self.assertEqual(list(search_articles("翼龙")), [story])
+        self.assertEqual(search_page("翼龙").articles[0].pk, story.pk)  # a title hit, through title_vector
+
+    def test_a_title_changed_behind_the_application_is_reindexed_by_the_database(self):
+        if connection.vendor != "postgresql":
+            self.skipTest("title_vector is PostgreSQL's")
+        story = Article.objects.create(title="格力电器发布年报", status="published", published_at=timezone.now())
+        Article.objects.filter(pk=story.pk).update(title="长城汽车发布年报")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT title_vector = articles_title_tokens(title) FROM articles_article"
+                           " WHERE id = %s", [story.pk])
+            self.assertTrue(cursor.fetchone()[0])
