@@ -15,6 +15,7 @@ On a large table the UPDATE rewrites every row once (3 minutes for 120,000 artic
 from django.db import migrations
 
 import articles.search
+from articles.migrations._postgresql import on_postgresql
 
 FILL_NULL = """
 CREATE OR REPLACE FUNCTION articles_fill_search_vector() RETURNS trigger
@@ -57,15 +58,6 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0003_search"),
@@ -77,5 +69,5 @@ class Migration(migrations.Migration):
             name="search_vector",
             field=articles.search.TokenVectorField(blank=True, editable=False, null=True),
         ),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False),
+        migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD), elidable=False),
     ]

@@ -12,6 +12,7 @@ SQLite keeps the column NULL: it finds title hits with its FTS5 table and strpos
 from django.db import migrations
 
 import articles.search
+from articles.migrations._postgresql import on_postgresql
 
 FILL = """
 CREATE OR REPLACE FUNCTION articles_fill_title_vector() RETURNS trigger
@@ -51,15 +52,6 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0007_article_lz4_toast"),
@@ -73,5 +65,5 @@ class Migration(migrations.Migration):
                 blank=True, editable=False, null=True, tokens_from="title_tokens"
             ),
         ),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False),
+        migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD), elidable=False),
     ]
