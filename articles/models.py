@@ -379,6 +379,7 @@ class ImportFileResult(models.Model):
         CONFLICT = "conflict", _("待审冲突")
         DUPLICATE = "duplicate", _("重复稿")
         SUPPRESSED = "suppressed", _("已删除/拒绝")
+        IGNORED = "ignored", _("已忽略")
         FAILED = "failed", _("失败")
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="results")

@@ -227,6 +227,10 @@ PAGE_CACHE_GENERATION_SECONDS = float(os.environ.get("NEWSROOM_PAGE_CACHE_GENERA
 NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 # Folders (besides the paths given to import_articles) that symlinks in a drop folder may lead
 # into, separated by ":". A link anywhere else (an env file, /etc/passwd, /dev/zero) is refused.
+# Feed keys (front matter `categories`) whose files are not news: the site's own notices.
+NEWSROOM_IGNORED_FEEDS = frozenset(
+    key.strip() for key in os.environ.get("NEWSROOM_IGNORED_FEEDS", "sitenews").split(",") if key.strip()
+)
 NEWSROOM_IMPORT_ROOTS = [p for p in os.environ.get("NEWSROOM_IMPORT_ROOTS", "").split(os.pathsep) if p]
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "财经新闻台")
 NEWSROOM_SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "")

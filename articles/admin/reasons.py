@@ -45,6 +45,10 @@ REASONS = [
     (r"deleted by an editor; not re-imported", "编辑已删除此稿，不再导入"),
     (r"rejected by an editor; not updated", "编辑已拒绝此稿，不再更新"),
     (r"an older copy of a newer file", "这是一个较新文件的旧副本，未采用"),
+    (r"a page of the site \(layout: (?P<layout>.*)\), not a news post",
+     "这是网站页面（layout: {layout}），不是新闻稿件"),
+    (r"feed (?P<key>\S+) is ignored \(NEWSROOM_IGNORED_FEEDS\)",
+     "来源 {key} 已设为忽略（NEWSROOM_IGNORED_FEEDS），不导入"),
 ]
 COMPILED = [(re.compile(pattern, re.S), text) for pattern, text in REASONS]
 

@@ -41,6 +41,15 @@ class ParseError(ValueError):
     """A file that cannot be imported; the message is meant for the operator."""
 
 
+class NotAStory(ParseError):
+    """A well-formed file that is not a news story (a page of the site); the message says why."""
+
+
+# What a Jekyll post's `layout:` says; any other layout (default, page, home, category …) is a
+# page of the site. A post without a layout is still a post.
+POST_LAYOUTS = frozenset({"post", "posts", "article", "news"})
+
+
 @dataclass(frozen=True)
 class ParsedArticle:
     format: str  # "jekyll" or "text"
@@ -91,8 +100,13 @@ def decode(data: bytes) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise ParseError(f"not valid {encoding} text despite its byte-order mark") from exc
-    if b"\x00" in data[:4096]:
-        raise ParseError("binary file (contains NUL bytes), not a news text")
+    nuls = data.count(b"\x00")
+    if nuls:
+        # Scrapers leave a stray NUL in a text now and then: it is dropped. A binary file
+        # (an image, an archive, a document) is full of them: more than one byte in a hundred.
+        if nuls > max(1, len(data) // 100):
+            raise ParseError("binary file (contains NUL bytes), not a news text")
+        data = data.replace(b"\x00", b"")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -105,7 +119,7 @@ def decode(data: bytes) -> str:
         ) from exc
     # GB18030 decodes almost any byte soup; accept it only if it reads as Chinese text.
     han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    odd = sum(1 for ch in text if unicodedata.category(ch) in {"Co", "Cn", "Cc"})
+    odd = sum(1 for ch in text if unicodedata.category(ch) in {"Co", "Cn", "Cc"} and ch not in "\t\n\r")
     if han < 2 or odd > len(text) * 0.02:
         raise ParseError("undecodable text: not UTF-8, and not plausible GB18030/GBK either")
     return text
@@ -261,6 +275,9 @@ def _file_identity(name: str) -> tuple[str | None, str | None]:
 def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
     fm_block, body = split_front_matter(text)
     fm = load_front_matter(fm_block)
+    layout = fm.get("layout")
+    if layout is not None and str(layout).strip().lower() not in POST_LAYOUTS:
+        raise NotAStory(f"a page of the site (layout: {str(layout)[:40]}), not a news post")
     warnings: list[str] = []
     inferred: set[str] = set()
 

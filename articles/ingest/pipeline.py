@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from articles.ingest import bulk
 from articles.ingest.locking import import_lock
-from articles.ingest.parsing import ParseError, parse_bytes
+from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
 from articles.ingest.reading import (
     PATH_MAX_RECORDED,
     Failed,
@@ -74,6 +74,7 @@ class RunReport:
             Outcome.CONFLICT: "conflicts",
             Outcome.DUPLICATE: "duplicates",
             Outcome.SUPPRESSED: "suppressed",
+            Outcome.IGNORED: "ignored",
             Outcome.FAILED: "failed",
         }[result.outcome]
         setattr(self, attr, getattr(self, attr) + 1)
@@ -124,6 +125,13 @@ def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
 
 
 @dataclass(frozen=True)
+class Ignore:
+    """Why a file read in full is not imported (a page of the site, an ignored feed)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Seen:
     """What the seen-files record keeps of one read: the same bytes' size, mtime and hash."""
 
@@ -151,6 +159,8 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...]]):
         # The plain text is already in what is stored from it (search_text, fingerprint):
         # the storing process, the import's busiest, is spared receiving it again.
         return path, replace(parsed, text=""), seen, ""
+    except NotAStory as exc:
+        return path, None, seen, Ignore(str(exc))
     except ParseError as exc:
         return path, None, seen, str(exc)
     except Exception as exc:  # a parser bug must not stop the run: the file fails
@@ -324,7 +334,7 @@ def _collect(started, jobs, pool) -> list:
 
 def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> None:
     # From here on a file is named as the database records it (see reading.recorded_path).
-    parsed = [(recorded_path(path), *rest) for path, *rest in parsed]
+    parsed = [(recorded_path(path), *_unless_ignored(rest)) for path, *rest in parsed]
     try:
         results = _write_batch(parsed, known, run=run, status=status, lookups=lookups, dry_run=dry_run)
     except _DryRunRollback as done:
@@ -349,6 +359,14 @@ def _store_batch(parsed, known, *, report, run, status, lookups, dry_run) -> Non
                                                f"database rejected the file: {type(exc).__name__}: {exc}")
     for path, *_ in parsed:
         report.count(results[path])
+
+
+def _unless_ignored(result: list) -> tuple:
+    """Return a parse result (article, seen, error), made an Ignore if its feed is ignored."""
+    article, seen, error = result
+    if article is not None and article.source_key in settings.NEWSROOM_IGNORED_FEEDS:
+        return None, seen, Ignore(f"feed {article.source_key} is ignored (NEWSROOM_IGNORED_FEEDS)")
+    return article, seen, error
 
 
 def _stop_if_database_gone(exc: Exception) -> None:
@@ -418,6 +436,8 @@ def _split_fresh(parsed):
 
 
 def _store_one(path, parsed, seen, error, known_row, *, run, status, lookups) -> FileOutcome:
+    if isinstance(error, Ignore):
+        return FileOutcome(path, Outcome.IGNORED, error.reason)
     if error:
         return FileOutcome(path, Outcome.FAILED, error)
     if parsed is None:  # same bytes as last time, only the mtime moved

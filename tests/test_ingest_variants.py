@@ -1,0 +1,117 @@
+"""What real scrapers write beyond the samples (issue: import fidelity): odd bytes, site pages,
+the site's own notices. Each case is a realistic file run through the real parser or the
+real import pipeline."""
+
+from django.test import SimpleTestCase, TestCase, override_settings
+
+from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
+from articles.models import Article, ImportedFile, ImportFileResult
+from tests.admin_support import CORPUS, SEEDS, import_files, temp_dir
+
+CORPUS_NOTICE = "2021-12-01-init.md"  # the site's opening notice (categories: sitenews)
+
+SHORT_POST = """---
+layout: post
+title: 央行开展逆回购操作
+date: 2022-03-01 09:30:00 +0800
+categories: zhongguojingjiwang
+tags: 中国经济网新闻
+---
+
+<p>央行今日开展一百亿元七天期逆回购操作。</p>
+<p>中标利率维持不变。</p>
+"""
+
+NOT_FOUND_PAGE = """---
+layout: default
+title: "404"
+permalink: /404.html
+---
+
+<style type="text/css" media="screen">.container { margin: 10px auto; }</style>
+<div class="container">
+  <h1>404</h1>
+  <p><strong>Page not found :(</strong></p>
+  {% if site.posts.size > 0 %}<a href="{{ site.baseurl }}/">返回首页</a>{% endif %}
+</div>
+<script>window.location.href = "/";</script>
+"""
+
+
+def seed_text(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+class BytesTests(SimpleTestCase):
+    def test_a_short_gbk_post_of_many_lines_is_read(self):
+        parsed = parse_bytes(SHORT_POST.encode("gbk"), name="2022-03-01-short.md")
+        self.assertEqual(parsed.title, "央行开展逆回购操作")
+        self.assertIn("中标利率维持不变", parsed.text)
+
+    def test_gbk_mojibake_is_still_refused(self):
+        with self.assertRaises(ParseError) as ctx:
+            parse_bytes(bytes(range(0x80, 0x100)) * 20, name="x.md")
+        self.assertIn("undecodable", str(ctx.exception))
+
+    def test_a_stray_nul_among_control_characters_is_stripped(self):
+        text = seed_text("000").replace("苏宁易购与海尔召开", "苏宁易购\x00与海尔\x07召开\x1b", 1)
+        parsed = parse_bytes(text.encode(), name="000.txt")
+        self.assertEqual(parsed.title, "共创新价值 苏宁易购海尔召开2022年战略对接暨春季启动会")
+        self.assertIn("苏宁易购与海尔召开", parsed.text)
+        self.assertNotIn("\x00", parsed.body + parsed.text + parsed.title + parsed.summary)
+
+    def test_binary_files_are_still_refused(self):
+        for data in (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
+                     b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + "压缩包".encode() * 3 + bytes(64),
+                     seed_text("000").encode().replace(b"\xe3\x80\x82", b"\x00\x00\x00")):
+            with self.assertRaises(ParseError) as ctx:
+                parse_bytes(data, name="x.md")
+            self.assertIn("binary", str(ctx.exception))
+
+
+class SitePageTests(SimpleTestCase):
+    def test_a_page_with_another_layout_is_not_a_story(self):
+        for layout in ("default", "page", "home", "category"):
+            with self.subTest(layout=layout), self.assertRaises(NotAStory) as ctx:
+                parse_bytes(NOT_FOUND_PAGE.replace("default", layout).encode(), name="404.md")
+            self.assertIn(f"layout: {layout}", str(ctx.exception))
+
+    def test_posts_with_or_without_a_layout_are_stories(self):
+        self.assertEqual(parse_bytes(SHORT_POST.encode(), name="a.md").title, "央行开展逆回购操作")
+        no_layout = SHORT_POST.replace("layout: post\n", "")
+        self.assertEqual(parse_bytes(no_layout.encode(), name="a.md").title, "央行开展逆回购操作")
+
+
+class ImportTests(TestCase):
+    def setUp(self):
+        self.dir = temp_dir(self)
+
+    def write(self, name: str, text: str):
+        path = self.dir / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def test_site_pages_and_the_sites_notices_are_ignored_and_listed_with_a_reason(self):
+        page = self.write("404.md", NOT_FOUND_PAGE)
+        notice = self.dir / CORPUS_NOTICE
+        notice.write_bytes((CORPUS / CORPUS_NOTICE).read_bytes())
+        post = self.write("2022-03-01-short.md", SHORT_POST)
+        report = import_files(self.dir)
+        self.assertEqual((report.created, report.ignored, report.failed), (1, 2, 0))
+        self.assertEqual(list(Article.objects.values_list("source_file", flat=True)), [str(post)])
+        rows = dict(ImportFileResult.objects.values_list("path", "error"))
+        self.assertIn("layout: default", rows[str(page)])
+        self.assertIn("sitenews", rows[str(notice)])
+        self.assertEqual(set(ImportFileResult.objects.filter(outcome="ignored").values_list("path", flat=True)),
+                         {str(page), str(notice)})
+        # Read once: the next run does not parse them again, and still imports nothing of them.
+        self.assertEqual(ImportedFile.objects.filter(path__in=[str(page), str(notice)]).count(), 2)
+        again = import_files(self.dir)
+        self.assertEqual((again.created, again.ignored, again.skipped), (0, 0, 3))
+
+    @override_settings(NEWSROOM_IGNORED_FEEDS=frozenset())
+    def test_the_operator_decides_which_feeds_are_ignored(self):
+        notice = self.dir / CORPUS_NOTICE
+        notice.write_bytes((CORPUS / CORPUS_NOTICE).read_bytes())
+        self.assertEqual(import_files(self.dir).created, 1)
+        self.assertEqual(Article.objects.get().title, "开站大吉")
