@@ -2,6 +2,8 @@
 the site's own notices. Each case is a realistic file run through the real parser or the
 real import pipeline."""
 
+import re
+
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
@@ -115,3 +117,23 @@ class ImportTests(TestCase):
         notice.write_bytes((CORPUS / CORPUS_NOTICE).read_bytes())
         self.assertEqual(import_files(self.dir).created, 1)
         self.assertEqual(Article.objects.get().title, "开站大吉")
+
+
+SOURCE_LINE_LINK = re.compile(r"（文章来源：[^）]*?data-code=\"[^\"]*\">(?P<word>[^<]+)</a>")
+BOARD_LINK = re.compile(r"data-code=\"90,BK\d+\">(?P<word>[^<]+)</a>")
+
+
+class SourceLineTests(SimpleTestCase):
+    def test_no_tag_comes_from_a_keyword_link_inside_the_source_line(self):
+        checked = 0
+        for path in sorted(CORPUS.glob("*.md")):
+            raw = path.read_text(encoding="utf-8")
+            inside = {m["word"] for m in SOURCE_LINE_LINK.finditer(raw)}
+            if not inside:
+                continue
+            elsewhere = {m["word"] for m in BOARD_LINK.finditer(SOURCE_LINE_LINK.sub("", raw))}
+            parsed = parse_bytes(raw.encode(), name=path.name)
+            checked += 1
+            self.assertFalse((inside - elsewhere) & set(parsed.tags), path.name)
+            self.assertTrue(parsed.source_name, path.name)
+        self.assertGreaterEqual(checked, 3, "the corpus has such source lines (证券时报, 上海证券报 …)")

@@ -235,6 +235,17 @@ def clean_html(raw: str) -> CleanBody:
             holder = parent if parent.tag == "a" else img
             holder.drop_tree()
 
+    # The source line goes first: a keyword link inside it (（文章来源：<a data-code=…>证券</a>时报）)
+    # names the publisher, not a subject of the story, so it gives no tag and no stock.
+    source_name = None
+    for tag in tags:
+        if tag.tag not in {"p", "div", "span"} or not _attached(tag, root):
+            continue
+        match = SOURCE_LINE.match(_short_text(tag) or "")
+        if match:
+            source_name = source_name or re.sub(r"\s+", "", match.group("name"))
+            tag.drop_tree()
+
     # Quote and keyword links: keep the words, drop the link; record stocks and boards.
     for tag in tags:
         if tag.get("data-code") is None or not _attached(tag, root):
@@ -258,14 +269,6 @@ def clean_html(raw: str) -> CleanBody:
         ):
             tag.drop_tag()
 
-    source_name = None
-    for tag in tags:
-        if tag.tag not in {"p", "div", "span"} or not _attached(tag, root):
-            continue
-        match = SOURCE_LINE.match(_short_text(tag) or "")
-        if match:
-            source_name = source_name or re.sub(r"\s+", "", match.group("name"))
-            tag.drop_tree()
 
     images = [tag for tag in tags if tag.tag == "img"]
     if images:
