@@ -1,5 +1,9 @@
 """The newsroom's data: publishers, sections, listed companies, articles and the import ledger."""
 
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +17,12 @@ from articles.links import path_to, remembered_path
 from articles.search import TokenVectorField, html_to_text, search_document
 from articles.text import ascii_slug, story_slug
 
+
+class OriginalLink(NamedTuple):
+    url: str
+    text: str  # the link on the story page
+    short: str  # the link in feeds
+    hint: str  # for screen readers: whose page it is
 
 class Source(models.Model):
     """A publisher a story came from (中国经济网, 财联社 …)."""
@@ -336,6 +346,18 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return path_to("articles:detail", self.pk, self.slug or "a")
+
+    def original_link(self) -> "OriginalLink | None":
+        """Where the story's 查看原文 link leads, and what it honestly says there: the
+        publisher's own page is 原文; a copy on a scraper's mirror (settings
+        NEWSROOM_MIRROR_HOSTS) is called a reprint page, with its host named."""
+        if not self.original_url:
+            return None
+        host = (urlsplit(self.original_url).hostname or "").lower()
+        publisher = self.source.name if self.source_id and self.source else "原发媒体"
+        if any(host == mirror or host.endswith("." + mirror) for mirror in settings.NEWSROOM_MIRROR_HOSTS):
+            return OriginalLink(self.original_url, "查看转载页", "转载页", f"（转载网站 {host}，并非{publisher}网站）")
+        return OriginalLink(self.original_url, "查看原文", "原文", f"（{publisher}网站）")
 
     def build_search_text(self) -> str:
         return search_document(self.title, self.summary, html_to_text(self.body))

@@ -231,6 +231,11 @@ NEWSROOM_IMPORT_MAX_BYTES = int(os.environ.get("NEWSROOM_IMPORT_MAX_BYTES", str(
 NEWSROOM_IGNORED_FEEDS = frozenset(
     key.strip() for key in os.environ.get("NEWSROOM_IGNORED_FEEDS", "sitenews").split(",") if key.strip()
 )
+# Hosts of the scrapers' mirrors: a story's link there is shown as a reprint page, not 原文.
+NEWSROOM_MIRROR_HOSTS = frozenset(
+    host.strip().lower()
+    for host in os.environ.get("NEWSROOM_MIRROR_HOSTS", "finews.zning.xyz").split(",") if host.strip()
+)
 NEWSROOM_IMPORT_ROOTS = [p for p in os.environ.get("NEWSROOM_IMPORT_ROOTS", "").split(os.pathsep) if p]
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "财经新闻台")
 NEWSROOM_SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "")

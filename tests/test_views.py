@@ -269,3 +269,30 @@ class RobotsAndErrorPagesTests(FreshCacheMixin, TestCase):
 
     def test_feed_xml_of_the_old_site_moves_to_the_feed(self):
         self.assertRedirects(self.client.get("/feed.xml"), "/feed/", status_code=301)
+
+
+@UNCACHED
+class OriginalLinkTests(FreshCacheMixin, TestCase):
+    """查看原文 says whose page it leads to: the scraper's mirror is named as a reprint page."""
+
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+
+    def test_a_mirror_copy_is_labelled_as_a_reprint_page(self):
+        story = Article.objects.get(external_id=SUNING_HAIER)
+        self.assertIn("finews.zning.xyz", story.original_url)
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        self.assertIn("查看转载页", html)
+        self.assertIn("转载网站 finews.zning.xyz", html)
+        self.assertNotIn("查看原文", html)
+        feed = self.client.get("/feed/").content.decode()
+        self.assertIn("转载页&lt;/a&gt;", feed)
+
+    def test_the_publishers_own_page_is_the_original(self):
+        story = Article.objects.get(external_id=SUNING_HAIER)
+        Article.objects.filter(pk=story.pk).update(original_url="https://www.ce.cn/xwzx/202202/t1.shtml")
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        self.assertIn("查看原文", html)
+        self.assertIn(f"（{story.source.name}网站）", html)
+        self.assertNotIn("转载", html)
