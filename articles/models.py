@@ -24,6 +24,7 @@ class OriginalLink(NamedTuple):
     short: str  # the link in feeds
     hint: str  # for screen readers: whose page it is
 
+
 class Source(models.Model):
     """A publisher a story came from (中国经济网, 财联社 …)."""
 
