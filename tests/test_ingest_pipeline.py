@@ -222,7 +222,7 @@ class BadInputTests(TempDirMixin, TestCase):
             "empty.md": (b"", "empty"),
             "binary.md": (b"\x00\x01\x02PNG" * 20, "binary"),
             "truncated.md": (b'---\ntitle: "x"\n', "not closed"),
-            "yaml.md": (b"---\ntitle: \"x\n  - : [\n---\nbody", "YAML"),
+            "yaml.md": (b"---\n- : [\n  title: \"x\n---\nbody", "YAML"),  # no field to recover
             "huge.md": (b"---\ntitle: x\n---\n" + "很长".encode() * 40_000, "too large"),
             "undecodable.txt": (b"abc \x80\xff\xc3\x28 " * 50, "undecodable"),
         }

@@ -137,3 +137,38 @@ class SourceLineTests(SimpleTestCase):
             self.assertFalse((inside - elsewhere) & set(parsed.tags), path.name)
             self.assertTrue(parsed.source_name, path.name)
         self.assertGreaterEqual(checked, 3, "the corpus has such source lines (证券时报, 上海证券报 …)")
+
+
+class BrokenFrontMatterTests(TestCase):
+    QUOTED = 'title: "董明珠称"格力不会造车" 苏宁易购海尔召开2022年战略对接会"'
+
+    def seed_with(self, title_line: str) -> str:
+        text = seed_text("000")
+        line = next(x for x in text.splitlines() if x.startswith("title:"))
+        return text.replace(line, title_line, 1)
+
+    def test_unescaped_quotes_in_the_title_are_recovered_line_by_line(self):
+        parsed = parse_bytes(self.seed_with(self.QUOTED).encode(), name="000.txt")
+        self.assertEqual(parsed.title, '董明珠称"格力不会造车" 苏宁易购海尔召开2022年战略对接会')
+        self.assertEqual(parsed.published_at.isoformat(), "2022-02-21T09:33:01+08:00")
+        self.assertEqual((parsed.source_key, parsed.feed_name), ("zhongguojingjiwang", "中国经济网"))
+        self.assertIn("read line by line", parsed.warnings[0])
+
+    def test_the_ledger_says_the_fields_were_recovered(self):
+        from articles.admin.reasons import explain
+
+        directory = temp_dir(self)
+        (directory / "000.txt").write_text(self.seed_with(self.QUOTED), encoding="utf-8")
+        report = import_files(directory)
+        self.assertEqual((report.created, report.failed), (1, 0))
+        row = ImportFileResult.objects.get()
+        self.assertEqual(row.outcome, "created")
+        self.assertIn("read line by line", row.error)
+        self.assertIn("已逐行读出各字段", explain(row.error))
+        self.assertEqual(Article.objects.get().title, '董明珠称"格力不会造车" 苏宁易购海尔召开2022年战略对接会')
+
+    def test_nothing_recoverable_still_fails(self):
+        for block in ("---\n- [unclosed\n---\n<p>正文</p>\n", "---\n  title: [x\n---\n<p>正文</p>\n"):
+            with self.assertRaises(ParseError) as ctx:
+                parse_bytes(block.encode(), name="x.md")
+            self.assertIn("not valid YAML", str(ctx.exception))

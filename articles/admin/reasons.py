@@ -21,6 +21,8 @@ REASONS = [
      "无法识别编码：不是 UTF-8，按 GB18030/GBK 解码也不像中文"),
     (r"front matter is not closed by '---' \(truncated file\?\)",
      "头信息缺少结尾的“---”（文件可能不完整）"),
+    (r"front matter is not valid YAML(?: at line (?P<line>\d+))?: (?P<detail>.*); its fields were read line by line",
+     "头信息不是有效的 YAML（标题里可能有未转义的引号），已逐行读出各字段"),
     (r"front matter is not valid YAML at line (?P<line>\d+): (?P<detail>.*)",
      "头信息第 {line} 行不是有效的 YAML"),
     (r"front matter is not valid YAML: (?P<detail>.*)", "头信息不是有效的 YAML"),
@@ -45,6 +47,12 @@ REASONS = [
     (r"deleted by an editor; not re-imported", "编辑已删除此稿，不再导入"),
     (r"rejected by an editor; not updated", "编辑已拒绝此稿，不再更新"),
     (r"an older copy of a newer file", "这是一个较新文件的旧副本，未采用"),
+    (r"dropped the text inside <(?P<tag>\w+)> \((?P<count>[\d,]+) characters\)",
+     "删去了 <{tag}> 内的文字（{count} 个字）"),
+    (r"markup nested more than (?P<limit>\d+) levels deep was flattened", "标记嵌套超过 {limit} 层，已展平"),
+    (r"unreadable date (?P<raw>.*)", "日期无法识别：{raw}"),
+    (r"date (?P<label>.*) is in the future", "日期 {label} 在未来，未采用"),
+    (r"date (?P<label>.*) is before 1990", "日期 {label} 早于 1990 年，未采用"),
     (r"a page of the site \(layout: (?P<layout>.*)\), not a news post",
      "这是网站页面（layout: {layout}），不是新闻稿件"),
     (r"feed (?P<key>\S+) is ignored \(NEWSROOM_IGNORED_FEEDS\)",
@@ -54,8 +62,11 @@ COMPILED = [(re.compile(pattern, re.S), text) for pattern, text in REASONS]
 
 
 def explain(error: str) -> str:
-    """Return the Chinese wording of a recorded import reason (the reason itself if unknown)."""
+    """Return the Chinese wording of a recorded import reason (the reason itself if unknown);
+    notes recorded a line each are retold a line each."""
     error = (error or "").strip()
+    if "\n" in error:
+        return "；".join(explain(line) for line in error.splitlines() if line.strip())
     for pattern, text in COMPILED:
         match = pattern.fullmatch(error)
         if match:

@@ -41,6 +41,10 @@ class ParseError(ValueError):
     """A file that cannot be imported; the message is meant for the operator."""
 
 
+class InvalidYAML(ParseError):
+    """A front-matter block that YAML cannot read (its fields may still be read line by line)."""
+
+
 class NotAStory(ParseError):
     """A well-formed file that is not a news story (a page of the site); the message says why."""
 
@@ -188,7 +192,11 @@ def load_front_matter(block: str) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ParseError(f"front matter is not valid YAML{where}: {problem}") from exc
+        # Broken syntax (the scrapers' unescaped quotes) may be read line by line; a tag YAML
+        # refuses to construct (!!python/object …) is not a slip and is not worked around.
+        broken = isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError)
+        error = InvalidYAML if broken else ParseError
+        raise error(f"front matter is not valid YAML{where}: {problem}") from exc
     except ParseError:
         raise
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:
@@ -202,6 +210,31 @@ def load_front_matter(block: str) -> dict:
     if not isinstance(data, dict):
         raise ParseError("front matter is not a mapping of fields")
     return {str(key): _jsonable(value) for key, value in data.items()}
+
+
+_NOT_PLAIN = tuple("[{!&*|>")
+# A top-level field, `key: value`, as the scrapers write them, one per line.
+_FIELD_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*")
+
+
+def recover_fields(block: str) -> dict:
+    """Return the `key: value` lines of a front-matter block YAML refused, as text.
+
+    The scrapers write `title: "…"` without escaping what is inside, so a headline quoting
+    someone in ASCII double quotes is not YAML; the value is what stands between the outer
+    quotes, quotes inside included. Indented and repeated keys are left alone."""
+    fields: dict[str, str] = {}
+    for line in block.splitlines():
+        match = _FIELD_LINE.fullmatch(line)
+        if not match or match["key"] in fields:
+            continue
+        value = match["value"] or ""
+        if value[:1] in _NOT_PLAIN:
+            continue  # a list, a mapping, a tag, an anchor, a block: not a slip of quoting
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        fields[match["key"]] = value
+    return fields
 
 
 def _refuse_aliases_and_depth(root: yaml.Node) -> None:
@@ -274,11 +307,17 @@ def _file_identity(name: str) -> tuple[str | None, str | None]:
 
 def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
     fm_block, body = split_front_matter(text)
-    fm = load_front_matter(fm_block)
+    warnings: list[str] = []
+    try:
+        fm = load_front_matter(fm_block)
+    except InvalidYAML as exc:
+        fm = recover_fields(fm_block)
+        if not (fm.get("title") or fm.get("date")):
+            raise
+        warnings.append(f"{exc}; its fields were read line by line")
     layout = fm.get("layout")
     if layout is not None and str(layout).strip().lower() not in POST_LAYOUTS:
         raise NotAStory(f"a page of the site (layout: {str(layout)[:40]}), not a news post")
-    warnings: list[str] = []
     inferred: set[str] = set()
 
     original_url = None

@@ -32,7 +32,7 @@ from articles.ingest.reading import (
     roots_of,
     walk,
 )
-from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, store
+from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, notes_of, store
 from articles.ingest.workers import ParsePool, time_limit
 from articles.models import ImportedFile, ImportFileResult, ImportRun
 
@@ -387,9 +387,10 @@ def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "
         if fresh:
             try:
                 with transaction.atomic():
-                    for article in create_many(fresh, run_id=run_id, status=status, lookups=lookups):
+                    created = create_many(fresh, run_id=run_id, status=status, lookups=lookups)
+                    for article, (_, story) in zip(created, fresh, strict=True):
                         results[article.source_file] = FileOutcome(
-                            article.source_file, Outcome.CREATED, article_id=article.pk)
+                            article.source_file, Outcome.CREATED, notes_of(story), article.pk)
             except Exception as exc:
                 _stop_if_database_gone(exc)
                 # Something in the batch clashed after all: take the careful path, file by file.

@@ -225,7 +225,7 @@ def store(
             article.stocks.add(*stocks)
         if tags:
             article.tags.add(*tags)
-        return StoreResult(Outcome.CREATED, article)
+        return StoreResult(Outcome.CREATED, article, notes_of(parsed))
 
     if matched_on == "fingerprint" and existing.source_file != path and (
         existing.content_hash != parsed.content_hash
@@ -243,6 +243,12 @@ def store(
         return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
     return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now,
                    source=source, stocks=stocks, tags=tags)
+
+
+def notes_of(parsed: ParsedArticle) -> str:
+    """What the ledger says of a stored file: what the parser had to repair or leave out, a
+    line each (articles.admin.reasons retells each line in Chinese)."""
+    return "\n".join(parsed.warnings)
 
 
 def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_path) -> Article:
@@ -396,7 +402,7 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
     article.imported_at = now
     article.import_run_id = run_id
     article.save()
-    return StoreResult(outcome, article, pending=sorted(pending))
+    return StoreResult(outcome, article, notes_of(parsed), pending=sorted(pending))
 
 
 def _newer_source_on_file(path: str, *, than: tuple[int, str]) -> bool:
