@@ -201,7 +201,7 @@ class ImportLedgerBrowserTests(BrowserTestCase):
         directory = temp_dir(self)
         seed_copy(directory, next(SEEDS.glob("000_*.txt")))
         (directory / "broken.txt").write_text(
-            '---\ntitle: "未闭合的标题\ndate: [2022\n---\n<p>正文</p>\n', encoding="utf-8"
+            '---\n"未闭合的标题: x\ndate: [2022\n---\n<p>正文</p>\n', encoding="utf-8"
         )
         import_files(directory)
         make_editor()

@@ -2,7 +2,9 @@
 the site's own notices. Each case is a realistic file run through the real parser or the
 real import pipeline."""
 
+import os
 import re
+from datetime import UTC, datetime
 
 from django.test import SimpleTestCase, TestCase, override_settings
 
@@ -172,3 +174,29 @@ class BrokenFrontMatterTests(TestCase):
             with self.assertRaises(ParseError) as ctx:
                 parse_bytes(block.encode(), name="x.md")
             self.assertIn("not valid YAML", str(ctx.exception))
+
+
+class StoryDateTests(TestCase):
+    def test_a_date_in_a_clause_about_the_future_is_not_the_storys(self):
+        from articles.ingest.dates import SITE_TZ, date_from_text
+
+        now = datetime(2022, 6, 1, tzinfo=SITE_TZ)
+        self.assertIsNone(date_from_text("2022年家电节，专卖店也将于2月21日惊喜开幕。", now=now))
+        self.assertIsNone(date_from_text("新规预计3月1日起在2022年实施。", now=now))
+        reported = date_from_text("2022年2月18日，公司宣布，新品将于2月21日开售。", now=now)
+        self.assertEqual(reported.date().isoformat(), "2022-02-18")
+
+    def test_a_page_dump_without_a_believable_date_takes_the_files_time_and_is_flagged(self):
+        directory = temp_dir(self)
+        dump = next(SEEDS.glob("003_*.txt"))
+        self.assertIn("将于2月21日", dump.read_text(encoding="utf-8"))
+        path = directory / dump.name
+        path.write_bytes(dump.read_bytes())
+        saved = datetime(2022, 2, 18, 10, 30, tzinfo=UTC)
+        os.utime(path, (saved.timestamp(), saved.timestamp()))
+        self.assertEqual(import_files(directory).created, 1)
+        article = Article.objects.get()
+        self.assertEqual(article.published_at, saved)
+        self.assertIn("published_at", article.inferred_fields)
+        self.assertTrue(article.needs_review)
+        self.assertIn("modification time", ImportFileResult.objects.get().error)

@@ -51,6 +51,8 @@ REASONS = [
      "删去了 <{tag}> 内的文字（{count} 个字）"),
     (r"markup nested more than (?P<limit>\d+) levels deep was flattened", "标记嵌套超过 {limit} 层，已展平"),
     (r"unreadable date (?P<raw>.*)", "日期无法识别：{raw}"),
+    (r"no believable date in the story: the file's modification time is used",
+     "稿件中没有可信的日期，暂用文件的修改时间（待编辑核实）"),
     (r"date (?P<label>.*) is in the future", "日期 {label} 在未来，未采用"),
     (r"date (?P<label>.*) is before 1990", "日期 {label} 早于 1990 年，未采用"),
     (r"a page of the site \(layout: (?P<layout>.*)\), not a news post",

@@ -28,7 +28,7 @@ def parse_date(value, *, now: datetime) -> tuple[datetime | None, str | None]:
         return None, None
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=SITE_TZ)
-        return _plausible(moment, now=now, label=str(value))
+        return plausible(moment, now=now, label=str(value))
     raw = str(value).strip()
     if not raw or re.fullmatch(r"[+-]\d{4}", raw):
         return None, None
@@ -43,7 +43,7 @@ def parse_date(value, *, now: datetime) -> tuple[datetime | None, str | None]:
         ).astimezone(SITE_TZ)
     except (ValueError, OverflowError):  # month 13, year 0, or moved past year 9999 by its zone
         return None, f"impossible date {raw!r}"
-    return _plausible(moment, now=now, label=raw)
+    return plausible(moment, now=now, label=raw)
 
 
 def _zone(offset: str | None) -> tzinfo:
@@ -60,7 +60,7 @@ def _zone(offset: str | None) -> tzinfo:
     return timezone(delta if offset[0] == "+" else -delta)
 
 
-def _plausible(moment: datetime, *, now: datetime, label: str) -> tuple[datetime | None, str | None]:
+def plausible(moment: datetime, *, now: datetime, label: str) -> tuple[datetime | None, str | None]:
     if moment < EARLIEST:
         return None, f"date {label} is before 1990"
     if moment > now + FUTURE_SLACK:
@@ -77,12 +77,21 @@ def date_from_code(code: str | None, *, now: datetime) -> datetime | None:
         moment = datetime.strptime(digits, "%Y%m%d").replace(tzinfo=SITE_TZ)
     except ValueError:
         return None
-    return _plausible(moment, now=now, label=digits)[0]
+    return plausible(moment, now=now, label=digits)[0]
+
+
+# What announces an event rather than reports one, up to the date in the same clause:
+# "也将于2月21日惊喜开幕", "预计3月1日起实施", "计划于5月底前完成".
+FUTURE_CLAUSE = re.compile(r"(?:将|即将|预计|计划|拟|有望|届时|定于|拟于|预定)[^，。；！？,;!?\n]{0,12}$")
 
 
 def date_from_text(text: str, *, now: datetime) -> datetime | None:
-    """Infer a date from '9月21日' in the story and a year it mentions (2022京东…)."""
-    match = CN_MONTH_DAY.search(text)
+    """Infer a date from '9月21日' in the story and a year it mentions (2022京东…).
+
+    A date in a clause about the future (将于2月21日开幕) is the date of an event the story
+    announces, not the story's: it is passed over."""
+    match = next((m for m in CN_MONTH_DAY.finditer(text)
+                  if not FUTURE_CLAUSE.search(text, max(0, m.start() - 16), m.start())), None)
     if not match:
         return None
     year = match.group("y")
@@ -95,4 +104,4 @@ def date_from_text(text: str, *, now: datetime) -> datetime | None:
         moment = datetime(int(year), int(match.group("m")), int(match.group("d")), tzinfo=SITE_TZ)
     except ValueError:
         return None
-    return _plausible(moment, now=now, label=moment.date().isoformat())[0]
+    return plausible(moment, now=now, label=moment.date().isoformat())[0]

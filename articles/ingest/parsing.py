@@ -14,7 +14,7 @@ import yaml
 
 from articles import columns
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
-from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date
+from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date, plausible
 from articles.ingest.plaintext import parse_text_dump
 from articles.ingest.reading import Refused, read_file
 from articles.search import search_document
@@ -108,7 +108,7 @@ def decode(data: bytes) -> str:
     if nuls:
         # Scrapers leave a stray NUL in a text now and then: it is dropped. A binary file
         # (an image, an archive, a document) is full of them: more than one byte in a hundred.
-        if nuls > max(1, len(data) // 100):
+        if nuls * 100 > len(data):
             raise ParseError("binary file (contains NUL bytes), not a news text")
         data = data.replace(b"\x00", b"")
     try:
@@ -427,8 +427,13 @@ def parse_text(text: str, *, now: datetime) -> dict:
     }
 
 
-def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> ParsedArticle:
-    """Return the ParsedArticle in `data`; raise ParseError with an operator-readable reason."""
+def parse_bytes(
+    data: bytes, *, name: str = "", now: datetime | None = None, modified: datetime | None = None
+) -> ParsedArticle:
+    """Return the ParsedArticle in `data`; raise ParseError with an operator-readable reason.
+
+    `modified`, the file's modification time, is the story's date when nothing in the file
+    gives a believable one (the date is then flagged as inferred either way)."""
     now = now or datetime.now(tz=SITE_TZ)
     content_hash = hashlib.sha256(data).hexdigest()
     text = normalise_text(decode(data))
@@ -443,6 +448,10 @@ def parse_bytes(data: bytes, *, name: str = "", now: datetime | None = None) -> 
     if not fields["text"].strip() and not clean_line(fields["title"]):
         raise ParseError("no title and no story text")
     fields = fit_columns(fields)
+    if fields["published_at"] is None and modified is not None:
+        fields["published_at"], problem = plausible(modified, now=now, label=f"{modified:%Y-%m-%d %H:%M}")
+        fields["warnings"] = (*fields.get("warnings", ()), problem or (
+            "no believable date in the story: the file's modification time is used"))
     search_text = search_document(fields["title"], fields["summary"], fields["text"])
     return ParsedArticle(
         content_hash=content_hash,

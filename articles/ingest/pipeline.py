@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -155,7 +156,8 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...]]):
         return path, None, seen, ""  # touched, not changed
     try:
         with time_limit():
-            parsed = parse_bytes(read.data, name=os.path.basename(path))
+            parsed = parse_bytes(read.data, name=os.path.basename(path),
+                                 modified=datetime.fromtimestamp(read.mtime_ns / 1e9, tz=UTC))
         # The plain text is already in what is stored from it (search_text, fingerprint):
         # the storing process, the import's busiest, is spared receiving it again.
         return path, replace(parsed, text=""), seen, ""
