@@ -200,3 +200,20 @@ class StoryDateTests(TestCase):
         self.assertIn("published_at", article.inferred_fields)
         self.assertTrue(article.needs_review)
         self.assertIn("modification time", ImportFileResult.objects.get().error)
+
+    def test_a_guessed_date_does_not_move_when_the_file_is_saved_again(self):
+        directory = temp_dir(self)
+        path = directory / "dump.txt"
+        path.write_bytes(next(SEEDS.glob("003_*.txt")).read_bytes())
+        first = datetime(2022, 2, 18, 10, 30, tzinfo=UTC)
+        os.utime(path, (first.timestamp(), first.timestamp()))
+        import_files(directory)
+        # Punctuation only: the same story by its words (its fingerprint), a new version of the file.
+        path.write_text(path.read_text(encoding="utf-8").replace("惊喜开幕，", "惊喜开幕；", 1), encoding="utf-8")
+        later = datetime(2022, 3, 1, 8, 0, tzinfo=UTC)
+        os.utime(path, (later.timestamp(), later.timestamp()))
+        report = import_files(directory)
+        self.assertEqual((report.created, report.updated, report.failed), (0, 1, 0), report.as_dict())
+        article = Article.objects.get()
+        self.assertIn("惊喜开幕；", article.body)
+        self.assertEqual(article.published_at, first)

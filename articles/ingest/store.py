@@ -357,8 +357,8 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
     applied, pending = [], {}
     for name in TRACKED:
         new = new_values[name]
-        if name == "published_at" and new is None:
-            continue  # an inferred-away date never replaces a known one
+        if name == "published_at" and (new is None or "published_at" in parsed.inferred):
+            continue  # a guessed date (a file's time, a code's day) never replaces a stored one
         before = kept_form(name, imported.get(name, current[name]))
         if kept_form(name, new) == before:
             continue  # the source did not change this field
