@@ -217,3 +217,21 @@ class StoryDateTests(TestCase):
         article = Article.objects.get()
         self.assertIn("惊喜开幕；", article.body)
         self.assertEqual(article.published_at, first)
+
+
+class LedgerTests(TestCase):
+    def test_every_file_read_has_its_row_in_the_ledger(self):
+        directory = temp_dir(self)
+        for path in [*SEEDS.glob("*.txt"), *CORPUS.glob("*.md")]:
+            (directory / path.name).write_bytes(path.read_bytes())
+        first = import_files(directory)
+        read = first.created + first.updated + first.unchanged + first.duplicates + first.failed + 1
+        self.assertEqual(ImportFileResult.objects.filter(run_id=first.run_id).count(), read)
+        # Touched, not changed: every file is read again, found unchanged, and listed.
+        for path in directory.iterdir():
+            os.utime(path)
+        second = import_files(directory)
+        self.assertEqual((second.created, second.updated, second.skipped), (0, 0, 0))
+        rows = ImportFileResult.objects.filter(run_id=second.run_id)
+        self.assertEqual(rows.count(), len(list(directory.iterdir())))
+        self.assertEqual(rows.filter(outcome="unchanged").count(), second.unchanged)

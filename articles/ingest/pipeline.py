@@ -410,15 +410,12 @@ def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "
         if dry_run:
             raise _DryRunRollback(results)
         _save_seen(seen_rows)
-        bulk.insert(
-            ImportFileResult,
-            [
-                ImportFileResult(run=run, path=r.path[:PATH_MAX_RECORDED], outcome=r.outcome,
-                                 error=r.error, article_id=r.article_id)
-                for r in results.values()
-                if r.outcome != Outcome.UNCHANGED
-            ]
-        )
+        # Every file read has its row, unchanged ones included: the ledger adds up to the
+        # run's counts (files skipped unread, by size and mtime, are counted, not listed).
+        bulk.insert_values(ImportFileResult, ("run_id", "path", "outcome", "error", "article_id"), [
+            (run.pk, r.path[:PATH_MAX_RECORDED], r.outcome, r.error, r.article_id)
+            for r in results.values()
+        ])
     return results
 
 
