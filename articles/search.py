@@ -141,12 +141,14 @@ def search_document(*parts: str) -> str:
     """Return the space-separated tokens stored for an article (title, summary, body text).
 
     The tokens come first, in order (phrase queries rely on their positions), then the
-    distinct characters that end a CJK run of two or more, for one-character queries.
+    distinct characters that end a CJK run of two or more, for one-character queries. A part
+    repeated inside a later one (a summary that is the text's first paragraph) adds nothing
+    a search could find, and is left out.
     """
     phrases: list[str] = []
     tail: set[str] = set()
-    for part in parts:
-        if not part:
+    for i, part in enumerate(parts):
+        if not part or any(later and part.rstrip("…") in later for later in parts[i + 1:]):
             continue
         out = token_text(part)
         if out:

@@ -57,6 +57,12 @@ class TokenRuleTests(SimpleTestCase):
     def test_tokens_follow_the_rule_for_any_text(self, text):
         self.assertEqual(tokens(text), reference_tokens(text))
 
+    def test_a_summary_repeated_by_the_text_is_indexed_once(self):
+        text = "央行开展逆回购操作。中标利率维持不变。"
+        self.assertEqual(search_document("标题", "央行开展逆回购…", text),
+                         search_document("标题", text))
+        self.assertEqual(search_document("标题", "编辑另写的摘要", text).split().count("另写"), 1)
+
     def test_long_words_are_left_out_whole(self):
         word = "a" * search.MAX_WORD_CHARS
         self.assertEqual(tokens(f"{word} {word}b 海尔"), [word, "海尔"])
