@@ -355,7 +355,7 @@ class Article(models.Model):
         if not self.original_url:
             return None
         host = (urlsplit(self.original_url).hostname or "").lower()
-        publisher = self.source.name if self.source_id and self.source else "原发媒体"
+        publisher = self.source.name if self.source_id else "原发媒体"
         if any(host == mirror or host.endswith("." + mirror) for mirror in settings.NEWSROOM_MIRROR_HOSTS):
             return OriginalLink(self.original_url, "查看转载页", "转载页", f"（转载网站 {host}，并非{publisher}网站）")
         return OriginalLink(self.original_url, "查看原文", "原文", f"（{publisher}网站）")

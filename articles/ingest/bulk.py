@@ -97,9 +97,9 @@ def _row_maker(fields):
     """Return a function of an object giving its row: every plain attribute read at once (one
     C call), then the values that need their field's database form."""
     db = connections[connection.alias]  # the connection itself, not the per-access proxy
-    read = operator.attrgetter(*(f.attname for f in fields))
-    if len(fields) == 1:
-        read = (lambda get: lambda obj: (get(obj),))(read)
+    names = [f.attname for f in fields]
+    # attrgetter of one name returns the value itself, not a 1-tuple.
+    read = operator.attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
     special = []
     for i, f in enumerate(fields):
         if type(f).pre_save is not models.Field.pre_save:  # auto_now, a derived value

@@ -82,7 +82,8 @@ def date_from_code(code: str | None, *, now: datetime) -> datetime | None:
 
 # What announces an event rather than reports one, up to the date in the same clause:
 # "也将于2月21日惊喜开幕", "预计3月1日起实施", "计划于5月底前完成".
-FUTURE_CLAUSE = re.compile(r"(?:将|即将|预计|计划|拟|有望|届时|定于|拟于|预定)[^，。；！？,;!?\n]{0,12}$")
+# (将 covers 即将 and 将于, 拟 covers 拟于: the rest of the clause may hold anything.)
+FUTURE_CLAUSE = re.compile(r"(?:将|预计|计划|拟|有望|届时|定于|预定)[^，。；！？,;!?\n]{0,12}$")
 
 
 def date_from_text(text: str, *, now: datetime) -> datetime | None:

@@ -212,8 +212,9 @@ def load_front_matter(block: str) -> dict:
     return {str(key): _jsonable(value) for key, value in data.items()}
 
 
+# A top-level field, `key: value`, as the scrapers write them, one per line; a value opening
+# with one of _NOT_PLAIN is YAML structure (a list, a mapping, a tag, an anchor, a block).
 _NOT_PLAIN = tuple("[{!&*|>")
-# A top-level field, `key: value`, as the scrapers write them, one per line.
 _FIELD_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*")
 
 
@@ -230,7 +231,7 @@ def recover_fields(block: str) -> dict:
             continue
         value = match["value"] or ""
         if value[:1] in _NOT_PLAIN:
-            continue  # a list, a mapping, a tag, an anchor, a block: not a slip of quoting
+            continue  # structure, not a slip of quoting
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         fields[match["key"]] = value

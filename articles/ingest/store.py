@@ -359,11 +359,12 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
         new = new_values[name]
         if name == "published_at" and (new is None or "published_at" in parsed.inferred):
             continue  # a guessed date (a file's time, a code's day) never replaces a stored one
-        before = kept_form(name, imported.get(name, current[name]))
-        if kept_form(name, new) == before:
+        before, kept_new = kept_form(name, imported.get(name, current[name])), kept_form(name, new)
+        if kept_new == before:
             continue  # the source did not change this field
         if kept_form(name, current[name]) == before:
             applied.append(name)
+            imported[name] = kept_new
         else:
             pending[name] = new  # an editor changed it: keep theirs, offer the source's
     for name in applied:
@@ -377,7 +378,6 @@ def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, t
             article.stocks.set(stocks)
         else:
             setattr(article, name, getattr(parsed, name))
-        imported[name] = kept_form(name, new_values[name])
     if not applied and not pending:
         outcome = Outcome.UNCHANGED
     elif pending:
