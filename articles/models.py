@@ -74,7 +74,10 @@ class Category(models.Model):
     keywords = models.TextField(
         _("自动归类关键词"),
         blank=True,
-        help_text=_("每行或以逗号分隔一个关键词；标题或摘要包含任一关键词的新稿件归入本栏目（按排序优先）。"),
+        help_text=_(
+            "每行或以逗号分隔一个关键词。新稿件按全文计分：关键词出现在标题计 3 分，"
+            "在正文中每出现一次计 1 分（每词最多 2 分）；得分最高的栏目胜出，同分时按排序。"
+        ),
     )
     is_default = models.BooleanField(
         _("默认栏目"), default=False, help_text=_("没有关键词命中时归入此栏目。")

@@ -52,12 +52,12 @@ def make_superuser(username: str = "chief") -> User:
 
 
 def restore_default_categories() -> None:
-    """Re-seed the sections of migration 0002: live-server tests flush the tables after each
+    """Re-seed the sections of migrations 0002 and 0010: live-server tests flush the tables after each
     test, data migrations included."""
     from django.apps import apps
 
-    seed = importlib.import_module("articles.migrations.0002_default_categories").seed
-    seed(apps, None)
+    importlib.import_module("articles.migrations.0002_default_categories").seed(apps, None)
+    importlib.import_module("articles.migrations.0010_section_rules_weigh_the_story").widen(apps, None)
 
 
 def suning_haier() -> Article:

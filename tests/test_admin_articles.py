@@ -100,7 +100,7 @@ class ChangeListTests(SeededDeskMixin, TestCase):
             "status__exact=review": 5,
             "status__exact=published": 0,
             f"source__id__exact={jd.source_id}": 2,
-            f"category__id__exact={Category.objects.get(slug='companies').pk}": 3,
+            f"category__id__exact={Category.objects.get(slug='companies').pk}": 5,  # all five seeds
             f"import_run={run.pk}": 5,
             "published_at__year=2022&published_at__month=2": 2,
             f"stocks__id__exact={Stock.objects.get(market='SZ', code='002024').pk}": 1,

@@ -117,7 +117,7 @@ class CategoryAdminTests(DeskTestCase):
         count = Article.objects.filter(category=general).count()
         self.assertIn(f"category__id__exact={general.pk}\">{count}</a>", row)
         self.assertIn('name="form-4-order"', response.content.decode())
-        self.assertIn("央行、国务院、发改委、财政部、统计局、GDP、CPI、PPI 等 16 个",
+        self.assertIn("央行、人民银行、国务院、发改委、财政部、统计局、商务部、银保监会 等 49 个",
                       row_of(response, "宏观"))
 
     def test_reapply_action_on_categories(self):

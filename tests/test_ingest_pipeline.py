@@ -104,9 +104,24 @@ class SeedImportTests(TempDirMixin, TestCase):
             if title:
                 self.assertIn(title, titles, path.name)
 
-    def test_status_option_publishes(self):
+    def test_status_option_publishes_what_was_not_guessed(self):
         run_import(SEEDS, extra=["--status", "published"])
+        # The two page dumps' titles and dates were guessed: they wait for an editor.
+        self.assertEqual(Article.objects.published().count(), 3)
+        guessed = Article.objects.exclude(status="published")
+        self.assertEqual(set(guessed.values_list("status", "needs_review", "source_format")),
+                         {("review", True, "text")})
+        self.assertEqual(guessed.count(), 2)
+
+    def test_trust_inferred_publishes_guessed_stories_too(self):
+        run_import(SEEDS, extra=["--status", "published", "--trust-inferred"])
         self.assertEqual(Article.objects.published().count(), 5)
+        # Trusted, but still flagged: an editor can find what was guessed.
+        self.assertEqual(Article.objects.filter(needs_review=True).count(), 2)
+
+    def test_a_draft_run_keeps_guessed_stories_as_drafts(self):
+        run_import(SEEDS, extra=["--status", "draft"])
+        self.assertEqual(set(Article.objects.values_list("status", flat=True)), {"draft"})
 
 
 class IdempotenceTests(TempDirMixin, TestCase):

@@ -77,6 +77,7 @@ class ParsedArticle:
     warnings: tuple[str, ...] = ()
     search_text: str = ""  # the search index's tokens, computed here to spare the storing process
     slug: str = ""  # the story's address part (pinyin of a Chinese title): also spared the storer
+    category_id: int | None = None  # the section rules' pick, made where the text is at hand
 
 
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):

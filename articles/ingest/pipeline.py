@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
+from articles.categorize import Rule, choose
 from articles.ingest import bulk
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
@@ -33,7 +34,7 @@ from articles.ingest.reading import (
     roots_of,
     walk,
 )
-from articles.ingest.store import Lookups, Outcome, create_many, keys_of, known_identities, notes_of, store
+from articles.ingest.store import Lookups, NewStatus, Outcome, create_many, keys_of, known_identities, notes_of, store
 from articles.ingest.workers import ParsePool, time_limit
 from articles.models import ImportedFile, ImportFileResult, ImportRun
 
@@ -141,9 +142,9 @@ class Seen:
     content_hash: str
 
 
-def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...]]):
+def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], tuple[Rule, ...]]):
     """Worker: return (path, ParsedArticle | None, Seen | None, error)."""
-    path, max_bytes, known_hash, roots = job
+    path, max_bytes, known_hash, roots, rules = job
     try:
         read = read_file(path, max_bytes=max_bytes, roots=roots)
     except Refused as exc:
@@ -158,9 +159,10 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...]]):
         with time_limit():
             parsed = parse_bytes(read.data, name=os.path.basename(path),
                                  modified=datetime.fromtimestamp(read.mtime_ns / 1e9, tz=UTC))
-        # The plain text is already in what is stored from it (search_text, fingerprint):
-        # the storing process, the import's busiest, is spared receiving it again.
-        return path, replace(parsed, text=""), seen, ""
+        # The plain text is already in what is stored from it (search_text, fingerprint, the
+        # section): the storing process, the import's busiest, is spared receiving it again.
+        section = choose(rules, title=parsed.title, text=parsed.text)
+        return path, replace(parsed, text="", category_id=section), seen, ""
     except NotAStory as exc:
         return path, None, seen, Ignore(str(exc))
     except ParseError as exc:
@@ -183,13 +185,14 @@ def import_paths(
     lock_wait: float = 5.0,
     progress: Callable[[RunReport], None] | None = None,
     force: bool = False,
+    trust_inferred: bool = False,
 ) -> RunReport:
     """Import every news file under `paths`; return the run's counts and errors.
 
     Raises locking.LockBusy when another run holds the import lock.
     """
     paths = [os.fspath(p) for p in paths]
-    status = status or settings.NEWSROOM_IMPORT_STATUS
+    status = NewStatus(status or settings.NEWSROOM_IMPORT_STATUS, trust_inferred)
     max_bytes = max_bytes or settings.NEWSROOM_IMPORT_MAX_BYTES
     workers = workers if workers is not None else (os.cpu_count() or 1)
     # Files are read only inside the given paths and the configured roots (symlinks included).
@@ -207,6 +210,7 @@ def import_paths(
             )
             report.run_id = run.pk
         lookups = Lookups()
+        rules = lookups.rules
         pool = ParsePool(workers, _read_and_parse, _worker_died) if workers > 1 else None
         try:
             # Batches being parsed while the oldest is stored: the workers never wait for the
@@ -236,7 +240,7 @@ def import_paths(
 
             for batch in _batches(iter_files(paths, report, roots=roots), BATCH):
                 jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force,
-                                          roots=roots)
+                                          roots=roots, rules=rules)
                 if jobs:
                     in_flight.append((_start_parsing(jobs, pool), jobs, known))
                 if len(in_flight) > READ_AHEAD:
@@ -291,7 +295,7 @@ def _finish_run(run: ImportRun, report: RunReport, *, stopped: bool = False) -> 
     run.save()
 
 
-def _plan_batch(batch, *, report, max_bytes, force, roots):
+def _plan_batch(batch, *, report, max_bytes, force, roots, rules):
     """Return (parse jobs, known ImportedFile rows by recorded path) for files that changed
     since last seen."""
     recorded = {}
@@ -314,7 +318,8 @@ def _plan_batch(batch, *, report, max_bytes, force, roots):
             if st and st.st_size == seen.size and st.st_mtime_ns == seen.mtime_ns:
                 report.skipped += 1
                 continue
-        jobs.append((path, max_bytes, None if force else (seen.content_hash if seen else None), roots))
+        known_hash = None if force else (seen.content_hash if seen else None)
+        jobs.append((path, max_bytes, known_hash, roots, rules))
     return jobs, known
 
 

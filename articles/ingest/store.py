@@ -8,7 +8,7 @@ from datetime import UTC
 from django.db.models import Q
 from django.utils import timezone
 
-from articles.categorize import assign_category
+from articles.categorize import Rule, choose, rules_of
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
 from articles.models import (
@@ -38,6 +38,21 @@ class StoreResult:
     pending: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NewStatus:
+    """The status of a run's new stories: the one asked for, except that a story whose title or
+    date had to be guessed is not published on a guess. It waits in review for an editor to
+    check it, unless the run was told to trust the guesses (import_articles --trust-inferred)."""
+
+    wanted: str
+    trust_inferred: bool = False
+
+    def of(self, inferred) -> str:
+        if inferred and self.wanted == Article.Status.PUBLISHED and not self.trust_inferred:
+            return Article.Status.REVIEW
+        return self.wanted
+
+
 class Lookups:
     """Per-run caches of rows many files share (sources, stocks, tags, categories)."""
 
@@ -50,12 +65,26 @@ class Lookups:
         self.stocks: dict[tuple[str, str], Stock] = {}
         self.tags: dict[str, ArticleTag] = {}
         self._categories: list[Category] | None = None
+        self._rules: tuple[Rule, ...] | None = None
 
     @property
     def categories(self) -> list[Category]:
         if self._categories is None:
             self._categories = list(Category.objects.order_by("order", "name"))
         return self._categories
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        if self._rules is None:
+            self._rules = rules_of(self.categories)
+        return self._rules
+
+    def category_id(self, parsed: ParsedArticle) -> int | None:
+        """The section of a new story: the parse worker's pick (it had the text), or the rules'
+        pick here when the story was parsed elsewhere or its pick is no longer a section."""
+        if parsed.category_id is not None and any(c.pk == parsed.category_id for c in self.categories):
+            return parsed.category_id
+        return choose(self.rules, title=parsed.title, text=parsed.text or parsed.summary)
 
     def source(self, parsed: ParsedArticle) -> Source | None:
         cache_key = (parsed.source_name, parsed.feed_name, parsed.source_key)
@@ -193,7 +222,7 @@ def find_existing(parsed: ParsedArticle) -> tuple[Article | None, str]:
 
 
 def store(
-    parsed: ParsedArticle, *, path: str, run_id: int | None, status: str, lookups: Lookups,
+    parsed: ParsedArticle, *, path: str, run_id: int | None, status: NewStatus, lookups: Lookups,
     mtime_ns: int | None = None,
 ) -> StoreResult:
     """Create or update the article for `parsed`; return what happened. Caller owns the transaction."""
@@ -251,7 +280,7 @@ def notes_of(parsed: ParsedArticle) -> str:
     return "\n".join(parsed.warnings)
 
 
-def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_path) -> Article:
+def new_article(parsed, *, path, run_id, status: NewStatus, source, lookups, now, legacy_path) -> Article:
     """Return an unsaved Article for a story seen for the first time."""
     published_at = parsed.published_at or now
     inferred = set(parsed.inferred) | ({"published_at"} if not parsed.published_at else set())
@@ -261,9 +290,9 @@ def new_article(parsed, *, path, run_id, status, source, lookups, now, legacy_pa
         summary=parsed.summary,
         body=parsed.body,
         published_at=published_at,
-        status=status,
+        status=status.of(inferred),
         source=source,
-        category=assign_category(title=parsed.title, summary=parsed.summary, categories=lookups.categories),
+        category_id=lookups.category_id(parsed),
         external_id=parsed.external_id,
         original_url=parsed.original_url,
         fingerprint=parsed.fingerprint,

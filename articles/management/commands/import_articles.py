@@ -27,6 +27,11 @@ class Command(BaseCommand):
             "--status", choices=[s.value for s in Article.Status],
             help="status of newly created articles (default: NEWSROOM_IMPORT_STATUS, 'review')",
         )
+        parser.add_argument(
+            "--trust-inferred", action="store_true",
+            help="give stories whose title or date was guessed the --status asked for "
+                 "(by default they wait in review when it is 'published')",
+        )
         parser.add_argument("--max-bytes", type=int, help="refuse files larger than this")
         parser.add_argument("--workers", type=int, help="parser processes (default: CPU count)")
         parser.add_argument("--lock-wait", type=float, default=5.0,
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 options["paths"], status=options["status"], dry_run=options["dry_run"],
                 max_bytes=options["max_bytes"], workers=options["workers"],
                 lock_wait=options["lock_wait"], progress=progress, force=options["force"],
+                trust_inferred=options["trust_inferred"],
             )
         except LockBusy as exc:
             self.stderr.write(f"import_articles: {exc}; exiting (will run next time)")
