@@ -272,6 +272,26 @@ class ImportReasonTests(TestCase):
                 self.assertNotEqual(chinese, error)
                 self.assertIsNone(re.search(r"[A-Za-z]{4,}", chinese.replace("YAML", "")))
 
+    def test_every_refusal_of_reading_and_parsing_reads_in_chinese(self):
+        # One of each message articles/ingest/reading.py, parsing.py and pipeline.py record.
+        for error in [
+            "file disappeared while importing", "symlink loop", "symlink cannot be followed: I/O error",
+            "symlink to /etc, outside the import roots (add its folder to NEWSROOM_IMPORT_ROOTS to allow it)",
+            "leads to /etc/passwd, outside the import roots", "not a regular file (a FIFO)",
+            "not a regular file (a character device)", "cannot inspect: I/O error",
+            "cannot open the file: I/O error", "file is too large (more than 5,242,880 bytes)",
+            "front matter uses YAML aliases (*name), which a news header never needs",
+            "front matter is too large (70,000 bytes; the limit is 65,536)",
+            "front matter nests more than 20 levels deep", "path is longer than 1000 characters",
+            "the parser process died on this file (out of memory?)", "parsing took longer than 20 s",
+            "the post has no story text (front matter only, or only debris)",
+            "left out 2 picture(s) without a web address (relative or inline)",
+        ]:
+            with self.subTest(error):
+                chinese = explain(error)
+                self.assertNotEqual(chinese, error)
+                self.assertIsNone(re.search(r"[A-Za-z]{4,}", re.sub(r"YAML|NEWSROOM_\w+|/\S+|I/O error", "", chinese)))
+
     def test_details_are_carried_over(self):
         self.assertEqual(explain("front matter is not valid YAML at line 4: found x"),
                          "头信息第 4 行不是有效的 YAML")

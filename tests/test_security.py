@@ -98,10 +98,12 @@ AUDIT = r"""
 
 
 def import_xss_fixtures() -> dict:
+    """Import the vector files, all published: the page dump's guessed title and date trusted,
+    as an editor would publish it, so that readers' pages show what an attacker sent."""
     out = io.StringIO()
     call_command(
-        "import_articles", str(XSS_DIR), "--status", "published", "--workers", "1", "--json",
-        stdout=out,
+        "import_articles", str(XSS_DIR), "--status", "published", "--trust-inferred", "--workers", "1",
+        "--json", stdout=out,
     )
     return json.loads(out.getvalue())
 

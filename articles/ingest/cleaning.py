@@ -270,7 +270,17 @@ def clean_html(raw: str) -> CleanBody:
             tag.drop_tag()
 
 
-    images = [tag for tag in tags if tag.tag == "img"]
+    images, unplaced = [], 0
+    for img in (tag for tag in tags if tag.tag == "img" and _attached(tag, root)):
+        url = _picture_url(img)
+        if url:
+            img.set("src", url)
+            images.append(img)
+        else:  # an address on the scraped site, or none: a reader would see a broken picture
+            img.drop_tree()
+            unplaced += 1
+    if unplaced:
+        warnings.append(f"left out {unplaced} picture(s) without a web address (relative or inline)")
     if images:
         _images_to_figures(root, images, worded=_holding(root, images=False))
 
@@ -321,14 +331,20 @@ def clean_html(raw: str) -> CleanBody:
     )
 
 
+def _picture_url(img: HtmlElement) -> str | None:
+    """The web address of a picture (the scraper's lazy-load attribute when src is empty),
+    or None: a relative address points into the scraped site, a data: URL is no address."""
+    url = (img.get("src") or img.get("orginial_src") or img.get("original_src") or "").strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
 def _images_to_figures(root: HtmlElement, images: list[HtmlElement], *, worded: set) -> None:
     """Turn centred images into <figure>s; a short centred line right after is the caption."""
     for img in images:
         if not _attached(img, root):
             continue
-        original = img.get("orginial_src") or img.get("original_src")
-        if not img.get("src") and original:
-            img.set("src", original)
         container = img
         while (parent := container.getparent()) is not None and parent is not root and (
             parent.tag in {"center", "p", "div", "a"} and parent not in worded

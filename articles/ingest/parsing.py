@@ -2,6 +2,7 @@
 
 import codecs
 import hashlib
+import html
 import math
 import re
 import sys
@@ -292,10 +293,33 @@ def _markdown_body_to_html(body: str) -> tuple[str, str]:
             html_parts.append(text_paragraphs_to_html(text_paragraphs))
             text_paragraphs = []
             html_parts.append(block)
+        elif MARKDOWN_INLINE.search(block):
+            html_parts.append(text_paragraphs_to_html(text_paragraphs))
+            text_paragraphs = []
+            html_parts.extend(f"<p>{_inline_markdown(line)}</p>" for line in block.splitlines() if line.strip())
         else:
             text_paragraphs.extend(line.strip() for line in block.splitlines() if line.strip())
     html_parts.append(text_paragraphs_to_html(text_paragraphs))
     return "".join(html_parts), " ".join(line for line in digest_lines if line)
+
+
+# Markdown pictures and links in a post's text: ![alt](url "title") and [text](url).
+MARKDOWN_INLINE = re.compile(
+    r"(?P<image>!)?\[(?P<label>[^\]\n]*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"\n]*\")?\)"
+)
+
+
+def _inline_markdown(line: str) -> str:
+    """One line of Markdown text as HTML: its pictures and links made elements, the rest
+    escaped (the cleaner then judges them like any other picture or link)."""
+    out, last = [], 0
+    for match in MARKDOWN_INLINE.finditer(line):
+        out.append(html.escape(line[last:match.start()], quote=False))
+        label, url = html.escape(match["label"]), html.escape(match["url"])
+        out.append(f'<img src="{url}" alt="{label}">' if match["image"] else f'<a href="{url}">{label}</a>')
+        last = match.end()
+    out.append(html.escape(line[last:], quote=False))
+    return "".join(out).strip()
 
 
 def _file_identity(name: str) -> tuple[str | None, str | None]:
@@ -370,12 +394,18 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
         day = file_date or published_at.astimezone(SITE_TZ).strftime("%Y/%m/%d")
         legacy_path = f"/{source_key}/{day}/{legacy_slug}.html"
 
+    body_html, body_text = cleaned.html, cleaned.text
+    if not body_text.strip():
+        if digest:  # the digest was the whole story: it becomes the body
+            body_html, body_text = text_paragraphs_to_html([digest]) + body_html, digest
+        elif "<img" not in body_html:
+            raise ParseError("the post has no story text (front matter only, or only debris)")
     return {
         "format": "jekyll",
         "title": title,
         "published_at": published_at,
-        "body": cleaned.html,
-        "text": cleaned.text,
+        "body": body_html,
+        "text": body_text,
         "summary": summarise(digest or cleaned.text),
         "source_name": cleaned.source_name,
         "feed_name": feed_name,

@@ -10,6 +10,14 @@ FOOTER_MARKERS = re.compile(
     r"中国网是国务院新闻办公室|凡本网站?注明|版权所有|Copyright\s*©|©\s*\d{4}|未经本网授权"
 )
 FOOTER_SOURCE = re.compile(r"来源[：:]\s*(?P<name>[\u4e00-\u9fffA-Za-z0-9·]{2,20})")
+# The page's credit lines after the story: its source, editors and authors. The source names
+# the story's publisher; the page's own editors are not this site's, so the lines are dropped.
+CREDIT_LINE = re.compile(
+    r"^[（(]?\s*(?:(?P<source>(?:本文|文章|稿件)?来源)|(?:责任|值班|实习)?编辑|作者|记者|审核|校对)"
+    r"\s*[：:]\s*(?P<value>[^（()）]{1,40}?)\s*[）)]?$"
+)
+# The host's navigation run ("关于我们 | 联系我们 | 网站地图"): short link titles joined by bars.
+NAV_RUN = re.compile(r"(?:[^\s|｜。，！？]{2,12}\s*[|｜]\s*){2,}[^\s|｜。，！？]{2,12}")
 SENTENCE_END = re.compile(r"[。！？!?…）)](?:[”’」』\"'])*")
 TRAILING_CAPTION = re.compile(r"(?<=[。！？!?”’」])\s*[（(](?P<caption>[^（()）]{2,60})[）)]\s*$")
 CAPTION_LINE = re.compile(r"^[（(](?P<caption>[^（()）]{2,80})[）)]$")
@@ -18,7 +26,7 @@ SHORT_LINE = 40
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "p", "caption", "subhead", "note"
+    kind: str  # "p", "caption", "subhead", "note"; "source" and "credit" lines are not kept
     text: str
 
 
@@ -52,6 +60,9 @@ class TextDump:
 def split_footer(text: str) -> tuple[str, str]:
     """Return (story, footer): the footer is the host's link list and copyright block."""
     marker = FOOTER_MARKERS.search(text)
+    nav = NAV_RUN.search(text)
+    if nav and (not marker or nav.start() < marker.start()):
+        marker = nav
     if not marker:
         return text, ""
     head = text[: marker.start()]
@@ -66,6 +77,9 @@ def classify(piece: str) -> list[Block]:
     piece = piece.strip(" \u3000\t")
     if not piece:
         return []
+    match = CREDIT_LINE.match(piece)
+    if match:
+        return [Block("source" if match.group("source") else "credit", match.group("value"))]
     match = CAPTION_LINE.match(piece)
     if match:
         caption = match.group("caption").strip()
@@ -88,8 +102,12 @@ def classify(piece: str) -> list[Block]:
 def parse_text_dump(text: str) -> TextDump:
     """Return the story's blocks and the source named in the host's footer."""
     story, footer = split_footer(text.strip())
-    source = FOOTER_SOURCE.search(footer)
     blocks = [block for piece in PARAGRAPH_SPLIT.split(story) for block in classify(piece)]
+    # The story's own credit line names its publisher; the host's footer, only the host.
+    credited = next((b.text for b in blocks if b.kind == "source"), None)
+    source = FOOTER_SOURCE.search(footer)
     return TextDump(
-        blocks=tuple(blocks), source_name=source.group("name") if source else None, footer=footer
+        blocks=tuple(b for b in blocks if b.kind not in {"source", "credit"}),
+        source_name=credited or (source.group("name") if source else None),
+        footer=footer,
     )
