@@ -12,6 +12,7 @@ Scoring is pure: the import's parse workers, which hold each story's text, score
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,61 +23,70 @@ from articles.models import Article, Category
 BATCH_SIZE = 500
 TITLE_WEIGHT = 3
 BODY_CAP = 2
+_LATIN_WORD = re.compile(r"[a-z0-9]")
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One section's rule, as plain values a parse worker can receive."""
+class Sections:
+    """Every section's rule, as plain values a parse worker can receive: the sections' ids in
+    order, and patterns that find every keyword of every section in one pass over a text.
 
-    category_id: int
-    order: int
-    name: str
-    keywords: tuple[re.Pattern | str, ...]
-    is_default: bool
+    Keywords are casefolded. A Latin keyword matches whole words only ("PPI" is not in "CPPIB",
+    "AR" not in "MARKET"); a Chinese one anywhere, as Chinese has no spaces. Where keywords
+    overlap, the longest counts once ("资金净流入" is not also "净流入")."""
 
-    def score(self, title: str, text: str) -> int:
-        """`title` and `text` casefolded."""
-        return sum(
-            TITLE_WEIGHT * bool(_count(word, title)) + min(_count(word, text), BODY_CAP)
-            for word in self.keywords
-        )
+    ids: tuple[int, ...]
+    default: int | None
+    owners: dict[str, tuple[int, ...]]  # keyword: the positions in `ids` of the sections naming it
+    latin: re.Pattern | None  # apart: a pattern of Chinese words alone scans several times faster
+    chinese: re.Pattern | None
+
+    def choose(self, *, title: str, text: str) -> int | None:
+        """Return the id of the section this story is filed under, or None (no default)."""
+        scores = [0] * len(self.ids)
+        title, text = (title or "").casefold(), (text or "").casefold()
+        for word in set(self._found(title)):
+            for i in self.owners[word]:
+                scores[i] += TITLE_WEIGHT
+        for word, count in Counter(self._found(text)).items():
+            for i in self.owners[word]:
+                scores[i] += min(count, BODY_CAP)
+        # The highest score; on a tie, the earlier section (by order).
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i), default=None)
+        if best is None or scores[best] == 0:
+            return self.default
+        return self.ids[best]
+
+    def _found(self, text: str) -> list[str]:
+        """Every keyword occurrence in `text` (casefolded)."""
+        found = self.chinese.findall(text) if self.chinese else []
+        if self.latin:
+            # Whole words: the pattern checks the end; the start is checked here, as a
+            # look-behind in the pattern would keep it from skipping ahead to a first letter.
+            found += [m[0] for m in self.latin.finditer(text)
+                      if m.start() == 0 or not _LATIN_WORD.match(text, m.start() - 1)]
+        return found
 
 
-def _count(word: re.Pattern | str, text: str) -> int:
-    return text.count(word) if isinstance(word, str) else len(word.findall(text))
-
-
-def _matcher(word: str) -> re.Pattern | str:
-    """A Latin keyword matches whole words only ("PPI" is not in "CPPIB", "AR" not in "MARKET");
-    a Chinese one anywhere, as Chinese has no spaces."""
-    word = word.casefold()
-    if word.isascii():
-        return re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])")
-    return word
-
-
-def rules_of(categories: Iterable[Category] | None = None) -> tuple[Rule, ...]:
-    """The rules of `categories` (default: every section), in `order`."""
+def rules_of(categories: Iterable[Category] | None = None) -> Sections:
+    """The rules of `categories` (default: every section)."""
     if categories is None:
         categories = Category.objects.all()
     ordered = sorted(categories, key=lambda c: (c.order, c.name))
-    return tuple(
-        Rule(c.pk, c.order, c.name, tuple(_matcher(w) for w in c.keyword_list()), c.is_default)
-        for c in ordered
+    owners: dict[str, list[int]] = {}
+    for i, category in enumerate(ordered):
+        for word in dict.fromkeys(w.casefold() for w in category.keyword_list()):
+            owners.setdefault(word, []).append(i)
+    by_length = sorted(owners, key=lambda w: (-len(w), w))
+    latin = "|".join(re.escape(w) for w in by_length if w.isascii())
+    chinese = "|".join(re.escape(w) for w in by_length if not w.isascii())
+    return Sections(
+        ids=tuple(c.pk for c in ordered),
+        default=next((c.pk for c in ordered if c.is_default), None),
+        owners={word: tuple(positions) for word, positions in owners.items()},
+        latin=re.compile(f"(?:{latin})(?![a-z0-9])") if latin else None,
+        chinese=re.compile(chinese) if chinese else None,
     )
-
-
-def choose(rules: tuple[Rule, ...], *, title: str, text: str) -> int | None:
-    """Return the id of the section `rules` file this story under, or None (no default)."""
-    title, text = (title or "").casefold(), (text or "").casefold()
-    best, best_score = None, 0
-    for rule in rules:  # in order, so that a tie keeps the earlier section
-        score = rule.score(title, text)
-        if score > best_score:
-            best, best_score = rule, score
-    if best is None:
-        best = next((rule for rule in rules if rule.is_default), None)
-    return best.category_id if best else None
 
 
 def assign_category(
@@ -85,7 +95,7 @@ def assign_category(
     """Return the section for a story with this title and text (the summary when the text is
     not at hand), else None."""
     categories = list(Category.objects.all() if categories is None else categories)
-    chosen = choose(rules_of(categories), title=title, text=text or summary)
+    chosen = rules_of(categories).choose(title=title, text=text or summary)
     return next((c for c in categories if c.pk == chosen), None)
 
 
@@ -128,11 +138,11 @@ def reclassify(queryset) -> list[int]:
     return done
 
 
-def _refile(article: Article, rules: tuple[Rule, ...]) -> bool:
+def _refile(article: Article, rules: Sections) -> bool:
     """Give `article` the category the rules pick; return whether that changed anything."""
     if editor_chose_category(article):
         return False
-    new_id = choose(rules, title=article.title, text=strip_tags(article.body) or article.summary)
+    new_id = rules.choose(title=article.title, text=strip_tags(article.body) or article.summary)
     if new_id == article.category_id:
         return False
     article.category_id = new_id

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, reset_queries, transaction
 from django.utils import timezone
 
-from articles.categorize import Rule, choose
+from articles.categorize import Sections
 from articles.ingest import bulk
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
@@ -142,7 +142,7 @@ class Seen:
     content_hash: str
 
 
-def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], tuple[Rule, ...]]):
+def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], Sections]):
     """Worker: return (path, ParsedArticle | None, Seen | None, error)."""
     path, max_bytes, known_hash, roots, rules = job
     try:
@@ -161,7 +161,7 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], tuple[Rule
                                  modified=datetime.fromtimestamp(read.mtime_ns / 1e9, tz=UTC))
         # The plain text is already in what is stored from it (search_text, fingerprint, the
         # section): the storing process, the import's busiest, is spared receiving it again.
-        section = choose(rules, title=parsed.title, text=parsed.text)
+        section = rules.choose(title=parsed.title, text=parsed.text)
         return path, replace(parsed, text="", category_id=section), seen, ""
     except NotAStory as exc:
         return path, None, seen, Ignore(str(exc))

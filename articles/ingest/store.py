@@ -8,7 +8,7 @@ from datetime import UTC
 from django.db.models import Q
 from django.utils import timezone
 
-from articles.categorize import Rule, choose, rules_of
+from articles.categorize import Sections, rules_of
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
 from articles.models import (
@@ -65,7 +65,7 @@ class Lookups:
         self.stocks: dict[tuple[str, str], Stock] = {}
         self.tags: dict[str, ArticleTag] = {}
         self._categories: list[Category] | None = None
-        self._rules: tuple[Rule, ...] | None = None
+        self._rules: Sections | None = None
 
     @property
     def categories(self) -> list[Category]:
@@ -74,7 +74,7 @@ class Lookups:
         return self._categories
 
     @property
-    def rules(self) -> tuple[Rule, ...]:
+    def rules(self) -> Sections:
         if self._rules is None:
             self._rules = rules_of(self.categories)
         return self._rules
@@ -84,7 +84,7 @@ class Lookups:
         pick here when the story was parsed elsewhere or its pick is no longer a section."""
         if parsed.category_id is not None and any(c.pk == parsed.category_id for c in self.categories):
             return parsed.category_id
-        return choose(self.rules, title=parsed.title, text=parsed.text or parsed.summary)
+        return self.rules.choose(title=parsed.title, text=parsed.text or parsed.summary)
 
     def source(self, parsed: ParsedArticle) -> Source | None:
         cache_key = (parsed.source_name, parsed.feed_name, parsed.source_key)
