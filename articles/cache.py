@@ -6,6 +6,13 @@ afresh. Signals cover saves and deletes made through the ORM; code that writes i
 (the importer's bulk_create/update, queryset.update() in admin actions) calls
 `bump_cache_version()` once when it is done.
 
+The version has a second, narrower part for lists. New stories (an import that only created
+stories, a scheduled story coming due) change the lists that show them (home, subject lists,
+archives, search, feeds, sitemaps) but no story already published: `bump_cache_version(LISTS)`
+moves only the lists' part, and story pages stay cached. Their neighbour and related links
+then name the newest stories only once they are rendered again (within PAGE_CACHE_SECONDS).
+Anything else (an edit, a withdrawal, a deletion, an import that updated a story) moves both.
+
 The version has two parts. The authoritative one is the page generation, a row in the
 database that every change moves once it is committed: Redis can be frozen, restarted,
 flushed or restored from an old copy, a page stored under an older generation is never
@@ -41,6 +48,9 @@ from django.utils.http import http_date, parse_http_date_safe
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "newsroom:pages:version"
+# What a change can affect, and the two kinds of page: a story's own page, and every other.
+EVERYTHING, LISTS = "everything", "lists"
+STORY, LIST = "story", "list"
 _NO_SCHEDULE = 0.0
 # Set by PageCacheMiddleware on a request it could not answer: (version, page key).
 _MISSED = "_newsroom_page_cache_missed"
@@ -54,7 +64,8 @@ class PageGeneration(models.Model):
     Declared beside the page cache, its only user (the table is articles_pagegeneration).
     """
 
-    value = models.BigIntegerField()
+    value = models.BigIntegerField()  # moved by every change
+    listing = models.BigIntegerField(default=0)  # moved by changes that only add stories
     changed_at = models.DateTimeField()
 
     class Meta:
@@ -71,6 +82,7 @@ _ROW = 1  # the primary key of the one row
 @dataclass(frozen=True)
 class Generation:
     value: int  # 0 before the first change ever recorded
+    listing: int
     at: float  # epoch seconds of that change
     read: float  # time.monotonic() when this process read it
 
@@ -91,20 +103,22 @@ def generation() -> Generation:
     if known is not None and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
         return known
     try:
-        row = PageGeneration.objects.filter(pk=_ROW).values_list("value", "changed_at").first()
+        row = (PageGeneration.objects.filter(pk=_ROW)
+               .values_list("value", "listing", "changed_at").first())
     except DatabaseError as exc:
         logger.warning("page generation unreadable, the cache's key decides alone: %s", exc)
-        row = (known.value, None) if known else None
-    value, changed_at = row or (0, None)
+        row = (known.value, known.listing, None) if known else None
+    value, listing, changed_at = row or (0, 0, None)
     at = changed_at.timestamp() if changed_at else (known.at if known else 0.0)
-    _generation = Generation(value, at, now)
+    _generation = Generation(value, listing, at, now)
     return _generation
 
 
-def _bump_generation() -> None:
+def _bump_generation(scope: str = EVERYTHING) -> None:
     global _generation
     now = timezone.now()
-    moved = PageGeneration.objects.filter(pk=_ROW).update(value=F("value") + 1, changed_at=now)
+    column = "listing" if scope == LISTS else "value"
+    moved = PageGeneration.objects.filter(pk=_ROW).update(**{column: F(column) + 1}, changed_at=now)
     if not moved:
         # First change ever (or the table was emptied): start from the clock, so that a value
         # seen before the row was lost cannot come back.
@@ -114,50 +128,59 @@ def _bump_generation() -> None:
     _generation = None  # this process reads the new one on its next page
 
 
-def _bump_cached_version() -> None:
-    cache.set(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
+def _bump_cached_version(scope: str = EVERYTHING) -> None:
+    stamp = f"{time.time_ns():x}"
+    record = {"id": stamp, "list": stamp, "at": time.time()}
+    if scope == LISTS:
+        record["id"] = (cache.get(VERSION_KEY) or {}).get("id", stamp)
+    cache.set(VERSION_KEY, record, timeout=None)
 
 
-def _bump_after_commit() -> None:
-    _bump_generation()
-    _bump_cached_version()
-
-
-def bump_cache_version() -> None:
-    """Invalidate every cached public page (call once after writes that bypass signals)."""
+def bump_cache_version(scope: str = EVERYTHING) -> None:
+    """Invalidate the cached public pages a change can affect (call once after writes that
+    bypass signals): every page, or with LISTS (the change only added stories) every page
+    but the stories' own."""
     # The cache's key now, so that nothing rendered from the old data is served past this
     # point; the generation (and the cache's key again) once the writes are committed, so that
     # a page rendered while the transaction was open is not kept. Outside a transaction both
     # happen now. A database error here reaches the writer as any other would (the import
     # stops, the desk shows the error): the change is committed but not yet announced.
-    _bump_cached_version()
-    transaction.on_commit(_bump_after_commit)
+    _bump_cached_version(scope)
+
+    def after_commit():
+        _bump_generation(scope)
+        _bump_cached_version(scope)
+
+    transaction.on_commit(after_commit)
 
 
 def current_version() -> dict:
-    """Return the version record: {"id", "at" (epoch seconds of the last change), "due"}."""
+    """Return the version record: {STORY: a story page's version, LIST: every other page's,
+    "at" (epoch seconds of the last change), "due"}."""
     return _version(cache.get(VERSION_KEY))
 
 
 def _version(record: dict | None) -> dict:
     global _due
     if record is None:  # a new or flushed cache: a version of its own
-        cache.add(VERSION_KEY, {"id": f"{time.time_ns():x}", "at": time.time()}, timeout=None)
-        record = cache.get(VERSION_KEY) or {"id": "0", "at": time.time()}
+        stamp = f"{time.time_ns():x}"
+        cache.add(VERSION_KEY, {"id": stamp, "list": stamp, "at": time.time()}, timeout=None)
+        record = cache.get(VERSION_KEY) or {"id": "0", "list": "0", "at": time.time()}
     current = generation()
     version_id = f"{current.value:x}.{record['id']}"
+    list_id = f"{version_id}.{current.listing:x}.{record.get('list', '')}"
     due_for, due = _due
     if due_for != version_id:
         due = _next_scheduled()
         _due = (version_id, due)
     if due != _NO_SCHEDULE and due <= time.time():
-        # A scheduled story is now public: a new key for the cache, as an edit would. Not the
-        # database's generation: readers do not write, and should the cache lose this key,
-        # the pages stored under the old one expire at the due time anyway (_store).
-        _bump_cached_version()
+        # A scheduled story is now public: a new key for the lists, as an import of it would.
+        # Not the database's generation: readers do not write, and should the cache lose this
+        # key, the pages stored under the old one expire at the due time anyway (_store).
+        _bump_cached_version(LISTS)
         _due = ("", _NO_SCHEDULE)  # read afresh even if the cache did not take the key
         return current_version()
-    return {"id": version_id, "at": max(record["at"], current.at), "due": due}
+    return {STORY: version_id, LIST: list_id, "at": max(record["at"], current.at), "due": due}
 
 
 def _next_scheduled() -> float:
@@ -184,14 +207,15 @@ def _page_key(request) -> str:
 def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
     """One round trip to the cache: its part of the version and the page together.
 
-    A page is stored under its address alone and carries the version it was rendered under,
-    so a page of an older version is a miss (and is overwritten by the next render).
+    A page is stored under its address alone and carries its kind and the version of that
+    kind it was rendered under, so a page of an older version is a miss (and is overwritten by
+    the next render).
     """
     key = _page_key(request)
     found = cache.get_many([VERSION_KEY, key])
     version = _version(found.get(VERSION_KEY))
     stored = found.get(key)
-    if stored is None or stored.get("version") != version["id"]:
+    if stored is None or stored.get("version") != version.get(stored.get("kind", LIST)):
         return version, key, None
     response = HttpResponse(stored["content"])
     for name, value in stored["headers"]:
@@ -199,11 +223,12 @@ def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
     return version, key, response
 
 
-def _store(key: str, version: dict, response) -> None:
+def _store(key: str, version: dict, response, kind: str) -> None:
     timeout = settings.PAGE_CACHE_SECONDS
-    if version["due"] != _NO_SCHEDULE:
+    if version["due"] != _NO_SCHEDULE and kind == LIST:  # a story coming due changes lists only
         timeout = max(1, min(timeout, int(version["due"] - time.time())))
-    record = {"version": version["id"], "content": response.content, "headers": list(response.items())}
+    record = {"version": version[kind], "kind": kind, "content": response.content,
+              "headers": list(response.items())}
     cache.set(key, record, timeout)
 
 
@@ -255,13 +280,15 @@ class PageCacheMiddleware:
             )
         setattr(request, _MISSED, (version, key))
         response = self.get_response(request)
-        if getattr(response, _STORABLE, False) and _cacheable_response(response):
-            _store(key, version, response)
+        kind = getattr(response, _STORABLE, None)
+        if kind and _cacheable_response(response):
+            _store(key, version, response, kind)
         return response
 
 
-def cache_public_page(view):
-    """Mark `view`'s pages for PageCacheMiddleware to store; add Last-Modified."""
+def cache_public_page(view, kind: str = LIST):
+    """Mark `view`'s pages for PageCacheMiddleware to store, as pages of `kind` (STORY: a
+    story's own page, which new stories elsewhere leave as it is); add Last-Modified."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -273,7 +300,7 @@ def cache_public_page(view):
             response.render()
         if _cacheable_response(response):
             response.setdefault("Last-Modified", last_modified(missed[0]))
-            setattr(response, _STORABLE, True)
+            setattr(response, _STORABLE, kind)
         return response
 
     return wrapper

@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from articles import feeds, views
-from articles.cache import cache_public_page
+from articles.cache import LIST, STORY, cache_public_page
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -62,15 +62,15 @@ register_converter(IdConverter, "id")
 register_converter(TextConverter, "text")
 
 
-def page(view, *, cached: bool = True):
+def page(view, *, cached: bool = True, kind: str = LIST):
     """A readers' address: GET and HEAD only (views.readers_page), its pages stored by the page
-    cache unless `cached` is False. Every pattern below is one."""
-    return views.readers_page(cache_public_page(view) if cached else view)
+    cache as pages of `kind` unless `cached` is False. Every pattern below is one."""
+    return views.readers_page(cache_public_page(view, kind) if cached else view)
 
 
 urlpatterns = [
     path("", page(views.HomeView.as_view()), name="home"),
-    path("articles/<id:pk>/<text:slug>/", page(views.ArticleDetailView.as_view()),
+    path("articles/<id:pk>/<text:slug>/", page(views.ArticleDetailView.as_view(), kind=STORY),
          name="detail"),
     path("sources/<slug:slug>/", page(views.SourceView.as_view()), name="source"),
     path("categories/<slug:slug>/", page(views.CategoryView.as_view()), name="category"),

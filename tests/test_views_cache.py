@@ -10,14 +10,17 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from articles.cache import (
+    STORY,
     VERSION_KEY,
     PageGeneration,
     _bump_generation,
     bump_cache_version,
     current_version,
 )
+from articles.ingest.pipeline import import_paths
 from articles.models import Article, Category, Source, Stock
-from tests.site_support import FreshCacheMixin
+from tests.admin_support import CORPUS, temp_dir
+from tests.site_support import FreshCacheMixin, import_published
 
 
 class PageCacheTests(FreshCacheMixin, TestCase):
@@ -156,4 +159,57 @@ class PageCacheTests(FreshCacheMixin, TestCase):
         with self.captureOnCommitCallbacks(execute=True):
             bump_cache_version()
         self.assertEqual(PageGeneration.objects.get().value, first + 1)
-        self.assertTrue(current_version()["id"].startswith(f"{first + 1:x}."))
+        self.assertTrue(current_version()[STORY].startswith(f"{first + 1:x}."))
+
+
+class ImportsKeepStoryPagesTests(FreshCacheMixin, TestCase):
+    """New stories change the lists, not the stories already published: story pages stay
+    cached through an import that only adds, and not through one that changes a story."""
+
+    def setUp(self):
+        super().setUp()
+        with self.captureOnCommitCallbacks(execute=True):
+            import_published()
+        self.story = Article.objects.published().order_by("pk").first()
+        self.url = self.story.get_absolute_url()
+        self.folder = temp_dir(self)
+        self.new_file = self.folder / "new.md"
+        # Another story: its own id (share link) and words.
+        self.new_file.write_bytes((CORPUS / "2022-01-21-202201212257099936.md").read_bytes()
+                                  .replace(b"202201212257099936", b"202201219999999999")
+                                  .replace("昇兴股份".encode(), "新增测试稿".encode()))
+
+    def import_folder(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            return import_paths([str(self.folder)], status="published", workers=1)
+
+    def test_an_import_of_new_stories_leaves_story_pages_cached_and_refreshes_lists(self):
+        self.assertContains(self.client.get(self.url), self.story.title)
+        self.assertNotContains(self.client.get("/"), "新增测试稿")
+        self.assertNotContains(self.client.get("/feed/"), "新增测试稿")
+        # A change no signal or bump announces: only a fresh render would show it.
+        Article.objects.filter(pk=self.story.pk).update(title="未经通知的标题")
+
+        self.assertEqual(self.import_folder().created, 1)
+        self.assertContains(self.client.get(self.url), self.story.title)  # still the cached page
+        self.assertContains(self.client.get("/"), "新增测试稿")  # the lists are new
+        self.assertContains(self.client.get("/feed/"), "新增测试稿")
+
+    def test_an_import_that_changes_a_story_retires_every_page(self):
+        self.import_folder()
+        self.assertContains(self.client.get(self.url), self.story.title)
+        Article.objects.filter(pk=self.story.pk).update(title="未经通知的标题")
+        self.new_file.write_bytes(self.new_file.read_bytes().replace("新增测试稿".encode(), "改后测试稿".encode()))
+
+        self.assertEqual(self.import_folder().updated, 1)
+        self.assertContains(self.client.get(self.url), "未经通知的标题")
+
+    def test_a_scheduled_story_coming_due_refreshes_lists_only(self):
+        Article.objects.create(title="定时到点稿件", status="published", body="<p>正文</p>",
+                               published_at=timezone.now() + timedelta(seconds=1.5))
+        self.assertContains(self.client.get(self.url), self.story.title)
+        self.assertNotContains(self.client.get("/"), "定时到点稿件")
+        Article.objects.filter(pk=self.story.pk).update(title="未经通知的标题")
+        time.sleep(1.6)
+        self.assertContains(self.client.get("/"), "定时到点稿件")
+        self.assertContains(self.client.get(self.url), self.story.title)

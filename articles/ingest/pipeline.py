@@ -261,17 +261,18 @@ def import_paths(
             if run is not None:
                 _finish_run(run, report)
     if not dry_run and (report.created or report.updated or report.conflicts):
-        _after_changes()
+        # Only new stories: the lists change, the stories already published do not.
+        _after_changes(only_added=not (report.updated or report.conflicts or lookups.changed_shared))
     logger.info("import finished %s", {k: v for k, v in report.as_dict().items() if k != "errors"})
     return report
 
 
-def _after_changes() -> None:
+def _after_changes(*, only_added: bool) -> None:
     try:  # the public site's cache layer, when present, learns that pages changed
-        from articles.cache import bump_cache_version
+        from articles.cache import EVERYTHING, LISTS, bump_cache_version
     except ImportError:
         return
-    bump_cache_version()
+    bump_cache_version(LISTS if only_added else EVERYTHING)
 
 
 def _finish_run(run: ImportRun, report: RunReport, *, stopped: bool = False) -> None:

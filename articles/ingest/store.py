@@ -58,6 +58,9 @@ class Lookups:
 
     def __init__(self) -> None:
         self.reset()
+        # A row stories already show was changed (a stock's name): set for the whole run, as a
+        # rollback after the change does not undo an earlier batch's.
+        self.changed_shared = False
 
     def reset(self) -> None:
         """Forget every cached row (after a rollback they may no longer exist)."""
@@ -106,7 +109,7 @@ class Lookups:
                 self.stocks[key] = stock
             if ref.name and not stock.name:
                 stock.name = ref.name
-                Stock.objects.filter(pk=stock.pk, name="").update(name=ref.name)
+                self.changed_shared |= bool(Stock.objects.filter(pk=stock.pk, name="").update(name=ref.name))
             rows.append(stock)
         return rows
 
