@@ -3,20 +3,8 @@
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from articles.identity import identity_keys
 from articles.models import Article, Tombstone
-
-
-def identity_keys(*, external_id=None, original_url=None, fingerprint=None) -> list[str]:
-    """Return the keys under which the importer recognises a story."""
-    keys = []
-    if external_id:
-        digits = external_id[2:] if external_id.upper().startswith("NW") else external_id
-        keys += [f"ext:{digits}"]
-    if original_url:
-        keys.append(f"url:{original_url}")
-    if fingerprint:
-        keys.append(f"fp:{fingerprint}")
-    return keys
 
 
 @receiver(pre_delete, sender=Article)

@@ -7,8 +7,8 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.identity import identity_keys
 from articles.models import Article, ArticleTag, Category, Tombstone
-from articles.signals import identity_keys
 from tests.admin_support import SEEDS, import_files, make_editor, suning_haier
 
 CHANGELIST = reverse("admin:articles_article_changelist")

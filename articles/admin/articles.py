@@ -1,6 +1,5 @@
 """The article desk: triage list, edit form with provenance, preview, and source review."""
 
-import re
 
 import yaml
 from django.contrib import admin, messages
@@ -14,6 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from articles import identity
 from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
 from articles.admin.common import PublicPagesMixin, pages_changed
@@ -27,7 +27,6 @@ from articles.search import filter_matching, parse_query
 
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
 LIST_DEFERRED = ("body", *NOT_SHOWN)
-EXTERNAL_ID = re.compile(r"^(?:NW)?(?P<digits>\d{12,24})$", re.IGNORECASE)
 PROVENANCE = (
     "original_link", "external_id", "legacy_path", "source_file", "source_format",
     "imported_at", "import_history", "inferred_summary", "front_matter_pretty", "content_hash",
@@ -45,10 +44,8 @@ def search_articles(queryset, query: str):
     query = query.strip()
     if not query:
         return queryset, ""
-    match = EXTERNAL_ID.match(query)
-    if match:
-        digits = match["digits"]
-        return queryset.filter(external_id__in=[digits, f"NW{digits}"]), ""
+    if identity.STORY_NUMBER.fullmatch(query):
+        return queryset.filter(external_id__in=identity.spellings(query)), ""
     parsed = parse_query(query)
     if parsed.problem:
         return queryset.none(), parsed.problem

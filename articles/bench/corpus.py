@@ -9,6 +9,8 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from articles import identity
+
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "tests" / "fixtures"
 PUBLISHERS = [
     ("zhongguojingjiwang", "中国经济网"),
@@ -47,7 +49,7 @@ def _chart(code: str, market: str) -> str:
 
 def make_jekyll(template: str, *, i: int, rng: random.Random, when: datetime) -> str:
     key, name = rng.choice(PUBLISHERS)
-    code = f"NW{when:%Y%m%d}{i:010d}"
+    code = f"{identity.PREFIX}{when:%Y%m%d}{i:010d}"
     fm_end = template.index("\n---", 3)
     body = template[fm_end + 4:].lstrip("\n")
     title = re.search(r'^title: "(.*)"$', template, re.M).group(1)
@@ -90,6 +92,6 @@ def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int 
             name = f"{first_number + i:07d}_{rng.getrandbits(64):016x}.txt"
         else:
             content = make_jekyll(rng.choice(jekyll), i=first_number + i, rng=rng, when=when)
-            name = f"{when:%Y-%m-%d}-NW{when:%Y%m%d}{first_number + i:010d}.md"
+            name = f"{when:%Y-%m-%d}-{identity.PREFIX}{when:%Y%m%d}{first_number + i:010d}.md"
         (sub / name).write_text(content, "utf-8")
     return directory

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from articles import columns
+from articles import columns, identity
 from articles.ingest.cleaning import StockRef, clean_html, text_paragraphs_to_html
 from articles.ingest.dates import SITE_TZ, date_from_code, date_from_text, parse_date, plausible
 from articles.ingest.plaintext import parse_text_dump
@@ -30,7 +30,7 @@ SHARE_LINK = re.compile(r"^\s*<(?P<url>https?://[^>\s]+)>\s*$", re.M)
 NAV_LINKS = re.compile(r"\[返回[^\]]*\]\([^)]*\)\s*[｜|]?\s*")
 INFO_CODE = re.compile(r"infoCode=(?P<code>[A-Za-z]{0,4}\d{8,24})", re.I)
 URL_NEWS_ID = re.compile(r"/news/\d+,(?P<code>\d{16,24})\.html")
-FILE_ID = re.compile(r"(?P<code>(?:NW)?\d{16,24})", re.I)
+FILE_ID_DIGITS = 16  # a file name's number shorter than this is not a story number
 FILE_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<slug>.+)$")
 HTML_BLOCK = re.compile(r"^\s*<[a-zA-Z!/]")
 TITLE_MAX = 60
@@ -365,11 +365,10 @@ def parse_jekyll(text: str, *, name: str, now: datetime) -> dict:
     file_date, file_slug = _file_identity(name)
     if not external_id:
         # Post files are named after the story id: 2022-05-12-NW2022….md, -2022….md, …-2.md
-        match = FILE_ID.fullmatch(re.sub(r"^-|-\d$", "", file_slug or ""))
-        if match:
-            external_id = match.group("code")
-    if external_id and external_id[:2].lower() == "nw":
-        external_id = "NW" + external_id[2:]
+        match = identity.STORY_NUMBER.fullmatch(re.sub(r"^-|-\d$", "", file_slug or ""))
+        if match and len(match["digits"]) >= FILE_ID_DIGITS:
+            external_id = match[0]
+    external_id = identity.canonical(external_id)
 
     title = _field_text(fm.get("title"))
     published_at, problem = parse_date(fm.get("date"), now=now)

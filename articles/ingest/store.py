@@ -8,6 +8,7 @@ from datetime import UTC
 from django.db.models import Q
 from django.utils import timezone
 
+from articles import identity
 from articles.categorize import Sections, rules_of
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
@@ -22,7 +23,6 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.signals import identity_keys
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
@@ -210,8 +210,7 @@ def current_values(article: Article) -> dict:
 def find_existing(parsed: ParsedArticle) -> tuple[Article | None, str]:
     """Return (the article this file is a version of, the key that matched)."""
     if parsed.external_id:
-        digits = parsed.external_id.removeprefix("NW")
-        found = Article.objects.filter(external_id__in=[digits, "NW" + digits]).first()
+        found = Article.objects.filter(external_id__in=identity.spellings(parsed.external_id)).first()
         if found:
             return found, "external_id"
     if parsed.original_url:
@@ -361,14 +360,13 @@ def known_identities(items) -> set[str]:
     ext, urls, fps = set(), set(), set()
     for _, parsed in items:
         if parsed.external_id:
-            digits = parsed.external_id.removeprefix("NW")
-            ext.update({digits, "NW" + digits})
+            ext.update(identity.spellings(parsed.external_id))
         if parsed.original_url:
             urls.add(parsed.original_url)
         fps.add(parsed.fingerprint)
     found = set()
     for value in Article.objects.filter(external_id__in=ext).values_list("external_id", flat=True):
-        found.add(f"ext:{value.removeprefix('NW')}")
+        found.update(identity.identity_keys(external_id=value))
     found.update(f"url:{u}" for u in Article.objects.filter(original_url__in=urls)
                  .values_list("original_url", flat=True))
     found.update(f"fp:{f}" for f in Article.objects.filter(fingerprint__in=fps)
@@ -379,7 +377,7 @@ def known_identities(items) -> set[str]:
 
 
 def keys_of(parsed: ParsedArticle) -> list[str]:
-    return identity_keys(external_id=parsed.external_id, original_url=parsed.original_url,
+    return identity.identity_keys(external_id=parsed.external_id, original_url=parsed.original_url,
                          fingerprint=parsed.fingerprint)
 
 

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from articles import identity
 from articles.models import Article
 from articles.rendering import absolute_url
 
@@ -21,9 +22,8 @@ def legacy_article(request, category, year, month, day, ident):
     # request.path is already percent-decoded: /shanghaizhengquanbao·zhongguozhengquanwang/…
     article = published.filter(legacy_path=request.path).only("pk", "slug").first()
     if article is None:
-        bare = ident[2:] if ident[:2].upper() == "NW" else ident
-        candidates = {ident, bare, f"NW{bare}"}
-        article = published.filter(external_id__in=candidates).only("pk", "slug").first()
+        article = (published.filter(external_id__in=[ident, *identity.spellings(ident)])
+                   .only("pk", "slug").first())
     if article is None:
         raise Http404("旧链接对应的文章不存在或未发布")
     return HttpResponsePermanentRedirect(article.get_absolute_url())
