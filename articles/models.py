@@ -224,12 +224,6 @@ class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
-    def needs_review(self):
-        return self.filter(needs_review=True)
-
-    def for_listing(self):
-        """Only what list pages and feeds show, with the relations they print."""
-        return self.select_related("source", "category").defer("body", *NOT_SHOWN)
 
 
 class Article(models.Model):

@@ -204,11 +204,6 @@ def one_read(model, fields: tuple[str, ...], **where) -> Read:
                 build=lambda rows: _build(model, fields, rows[0]) if rows else None)
 
 
-def one(model, fields: tuple[str, ...], **where):
-    """Return one_read()'s row: one query."""
-    return fetch_one(one_read(model, fields, **where))
-
-
 def fetch_one(read: Read):
     """Return the result of the single read `read`."""
     return fetch(read)[0]
@@ -235,11 +230,6 @@ def story_read(pk: int) -> Read:
         f"FROM {LISTING_FROM} WHERE a.id = %s AND {PUBLISHED}"
     )
     return Read(sql, [pk, *published_params()], prepare=True, build=_story)
-
-
-def story(pk: int) -> Article | None:
-    """Return story_read()'s story: one query."""
-    return fetch_one(story_read(pk))
 
 
 def _story(rows) -> Article | None:

@@ -6,7 +6,8 @@ editor would, change the file, import again.
 
 from django.test import TestCase
 
-from articles.ingest.review import accept_source, current_value, keep_edits, pending_fields
+from articles import tracked
+from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import Article, Category, ImportFileResult, Source
 from tests.admin_support import SEEDS, import_files, seed_copy, suning_haier, temp_dir
 
@@ -138,7 +139,7 @@ class AcceptSourceTests(ConflictMixin, TestCase):
         applied = accept_source(self.article)
         article = Article.objects.get(pk=self.article.pk)
         self.assertEqual(len(applied), 7)
-        self.assertEqual(current_value(article, "published_at"), "2022-02-22T01:00:00+00:00")
+        self.assertEqual(tracked.read(article, ["published_at"]), {"published_at": "2022-02-22T01:00:00+00:00"})
         self.assertEqual(article.source, source)
         self.assertEqual(article.category, category)
         self.assertEqual(sorted(article.tags.names()), ["家电", "战略合作"])

@@ -99,7 +99,7 @@ class ListingTests(ImportedTestCase):
 class StoryTests(ImportedTestCase):
     def test_story_is_read_with_source_and_category_in_one_query(self):
         with self.assertNumQueries(1):
-            story = reads.story(self.haier.pk)
+            story = reads.fetch_one(reads.story_read(self.haier.pk))
             printed = (story.title, story.body, story.source.name, story.source.url,
                        story.category.name, story.original_url)
         self.assertEqual(printed, (self.haier.title, self.haier.body, self.haier.source.name,
@@ -110,8 +110,8 @@ class StoryTests(ImportedTestCase):
     def test_unpublished_and_future_stories_are_not_read(self):
         for state, story in self.hidden.items():
             with self.subTest(state):
-                self.assertIsNone(reads.story(story.pk))
-        self.assertIsNone(reads.story(10**9))
+                self.assertIsNone(reads.fetch_one(reads.story_read(story.pk)))
+        self.assertIsNone(reads.fetch_one(reads.story_read(10**9)))
 
     def test_labels_are_the_story_tags_and_stocks(self):
         with self.assertNumQueries(1):
@@ -126,10 +126,10 @@ class StoryTests(ImportedTestCase):
 
     def test_one_reads_a_row_by_unique_key(self):
         stock = self.haier.stocks.first()
-        found = reads.one(Stock, ("id", "market", "code", "name"), market=stock.market,
-                          code=stock.code)
+        found = reads.fetch_one(reads.one_read(Stock, ("id", "market", "code", "name"),
+                                               market=stock.market, code=stock.code))
         self.assertEqual((found.pk, found.symbol), (stock.pk, stock.symbol))
-        self.assertIsNone(reads.one(Source, ("id", "name"), slug="no-such-source"))
+        self.assertIsNone(reads.fetch_one(reads.one_read(Source, ("id", "name"), slug="no-such-source")))
 
 
 class AroundTests(ImportedTestCase):
@@ -207,7 +207,7 @@ class PreparedReadTests(TestCase):
         if connection.vendor != "postgresql":
             self.skipTest("PostgreSQL only")
         haier = Article.objects.get(external_id=SUNING_HAIER)
-        reads.story(haier.pk)
+        reads.fetch_one(reads.story_read(haier.pk))
         reads.listing(reads.BY_SOURCE, (haier.source_id,), limit=5)
         tag = ArticleTag.objects.filter(items__isnull=False).first()
         reads.listing(reads.BY_TAG, (tag.pk,), limit=5)
@@ -222,7 +222,7 @@ class PreparedReadTests(TestCase):
     def test_prepared_statements_are_logged_with_their_values(self):
         haier = Article.objects.get(external_id=SUNING_HAIER)
         with CaptureQueriesContext(connection) as queries:
-            reads.story(haier.pk)
+            reads.fetch_one(reads.story_read(haier.pk))
             reads.sections()
         self.assertEqual(len(queries), 2)
         self.assertIn(f"a.id = {haier.pk}", queries[0]["sql"])

@@ -17,13 +17,14 @@ from articles import identity
 from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
 from articles.admin.common import PublicPagesMixin, pages_changed
-from articles.admin.diff import FIELD_LABELS, review_rows
+from articles.admin.diff import review_rows
 from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
 from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
-from articles.ingest.review import accept_source, decode_datetime, keep_edits, pending_fields
+from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import NOT_SHOWN, Article
 from articles.search import filter_matching, parse_query
+from articles.tracked import LABELS, decode_datetime
 
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
 LIST_DEFERRED = ("body", *NOT_SHOWN)
@@ -217,7 +218,7 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
         return format_html_join(
             "、", '<span class="{}">{}（{}）</span>',
             (
-                ("nr-flag" if name in waiting else "nr-ok", FIELD_LABELS.get(name, name),
+                ("nr-flag" if name in waiting else "nr-ok", LABELS.get(name, name),
                  "待核对" if name in waiting else "已核对")
                 for name in names
             ),
@@ -285,7 +286,7 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
         if done:
             pages_changed()
             verb = "采用来源版本" if decision == "accept" else "保留编辑"
-            labels = "、".join(FIELD_LABELS.get(name, name) for name in done)
+            labels = "、".join(LABELS.get(name, name) for name in done)
             self.log_change(request, article, f"{verb}：{labels}")
             self.message_user(request, f"已{verb}：{labels}。", messages.SUCCESS)
         else:

@@ -12,20 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.ingest.review import current_value, decode_datetime
 from articles.models import Article, Category, Source
+from articles.tracked import BY_NAME, LABELS, decode_datetime
 
-FIELD_LABELS = {
-    "title": "标题",
-    "summary": "摘要",
-    "body": "正文",
-    "published_at": "发布时间",
-    "source": "来源",
-    "category": "栏目",
-    "tags": "标签",
-    "stocks": "股票",
-    "original_url": "原文链接",
-}
 CONTEXT_PARAGRAPHS = 1
 MIN_SIMILARITY = 0.3  # below this, two texts are shown as a whole replacement
 NOISE_CHARS = 2
@@ -121,7 +110,7 @@ def _display(field: str, value) -> str:
 
 def field_diff(article: Article, field: str, source_value) -> SafeString:
     """Return HTML showing how the source's value of `field` differs from the article's."""
-    current = current_value(article, field)
+    current = BY_NAME[field].read(article)
     if field == "body":
         return body_diff(current or "", source_value or "")
     if field in ("tags", "stocks"):
@@ -148,8 +137,8 @@ def review_rows(article: Article, pending: dict) -> list[dict]:
         whole = field not in ("body",)
         rows.append({
             "field": field,
-            "label": FIELD_LABELS.get(field, field),
-            "current": _display(field, current_value(article, field)) if whole else None,
+            "label": LABELS.get(field, field),
+            "current": _display(field, BY_NAME[field].read(article)) if whole else None,
             "source": _display(field, value) if whole else None,
             "diff": field_diff(article, field, value),
         })

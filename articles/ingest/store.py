@@ -1,14 +1,12 @@
 """ParsedArticle -> Article: the upsert, keyed on the story's identity, safe for editors' work."""
 
-import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import identity
+from articles import identity, tracked
 from articles.categorize import Sections, rules_of
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
@@ -26,8 +24,6 @@ from articles.models import (
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
-# Fields the importer owns until an editor changes them.
-TRACKED = ("title", "summary", "body", "published_at", "source", "tags", "stocks", "original_url")
 
 
 @dataclass
@@ -162,49 +158,13 @@ def _source_named(name: str) -> Source:
     return source
 
 
-def encode_values(*, title, summary, body, published_at, source, tags, stocks, original_url):
-    """Return the JSON form in which imported and pending values are compared (and pending
-    values kept: see kept_form() for imported ones)."""
-    return {
-        "title": title,
-        "summary": summary,
-        "body": body,
-        "published_at": published_at.astimezone(UTC).isoformat() if published_at else None,
-        "source": source.pk if source else None,
-        "tags": sorted(tag.name for tag in tags),
-        "stocks": sorted(stock.symbol for stock in stocks),
-        "original_url": original_url,
-    }
-
-
-# Imported values are only ever compared for equality, so a body (the largest value by far,
-# stored once already in Article.body) is kept as its digest. Values written before the
-# digest, whole bodies, are digested when compared: both forms of one body agree.
-_DIGEST = "sha256:"
-
-
-def kept_form(name: str, value):
-    """Return `value` of field `name` as Article.imported_values keeps and compares it."""
-    if name == "body" and isinstance(value, str) and not value.startswith(_DIGEST):
-        return _DIGEST + hashlib.sha256(value.encode()).hexdigest()
-    return value
-
-
-def kept_values(values: dict) -> dict:
-    return {name: kept_form(name, value) for name, value in values.items()}
-
-
-def current_values(article: Article) -> dict:
-    return encode_values(
-        title=article.title,
-        summary=article.summary,
-        body=article.body,
-        published_at=article.published_at,
-        source=article.source,
-        tags=list(article.tags.all()),
-        stocks=list(article.stocks.all()),
-        original_url=article.original_url,
-    )
+def source_values(parsed: ParsedArticle, *, source, tags, stocks, published_at) -> dict:
+    """What the source file gives each imported field (articles.tracked), in stored form."""
+    return tracked.encode({
+        "title": parsed.title, "summary": parsed.summary, "body": parsed.body,
+        "published_at": published_at, "source": source, "tags": tags, "stocks": stocks,
+        "original_url": parsed.original_url,
+    })
 
 
 def find_existing(parsed: ParsedArticle) -> tuple[Article | None, str]:
@@ -235,16 +195,8 @@ def store(
     source = lookups.source(parsed)
     stocks = lookups.stock_rows(parsed.stocks)
     tags = lookups.tag_rows(parsed.tags)
-    new_values = encode_values(
-        title=parsed.title,
-        summary=parsed.summary,
-        body=parsed.body,
-        published_at=parsed.published_at,
-        source=source,
-        tags=tags,
-        stocks=stocks,
-        original_url=parsed.original_url,
-    )
+    new_values = source_values(parsed, source=source, tags=tags, stocks=stocks,
+                               published_at=parsed.published_at)
     now = timezone.now()
 
     if existing is None:
@@ -272,8 +224,7 @@ def store(
         return StoreResult(Outcome.UNCHANGED, existing, "an older copy of a newer file")
     if existing.status == Article.Status.REJECTED:
         return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
-    return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now,
-                   source=source, stocks=stocks, tags=tags)
+    return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now)
 
 
 def notes_of(parsed: ParsedArticle) -> str:
@@ -309,10 +260,9 @@ def new_article(parsed, *, path, run_id, status: NewStatus, source, lookups, now
         needs_review=bool(inferred),
         search_text=parsed.search_text,
     )
-    article.imported_values = kept_values(encode_values(
-        title=article.title, summary=parsed.summary, body=parsed.body, published_at=published_at,
-        source=source, tags=lookups.tag_rows(parsed.tags), stocks=lookups.stock_rows(parsed.stocks),
-        original_url=parsed.original_url,
+    article.imported_values = tracked.kept_values(source_values(
+        parsed, source=source, tags=lookups.tag_rows(parsed.tags),
+        stocks=lookups.stock_rows(parsed.stocks), published_at=published_at,
     ))
     article.imported_values["category"] = article.category_id
     return article
@@ -381,33 +331,23 @@ def keys_of(parsed: ParsedArticle) -> list[str]:
                          fingerprint=parsed.fingerprint)
 
 
-def _update(article, parsed, new_values, *, path, run_id, now, source, stocks, tags) -> StoreResult:
+def _update(article, parsed, new_values, *, path, run_id, now) -> StoreResult:
     imported = article.imported_values or {}
-    current = current_values(article)
+    current = tracked.read(article)
     applied, pending = [], {}
-    for name in TRACKED:
-        new = new_values[name]
+    for spec in tracked.IMPORTED:
+        name, new = spec.name, new_values[spec.name]
         if name == "published_at" and (new is None or "published_at" in parsed.inferred):
             continue  # a guessed date (a file's time, a code's day) never replaces a stored one
-        before, kept_new = kept_form(name, imported.get(name, current[name])), kept_form(name, new)
+        before, kept_new = spec.kept(imported.get(name, current[name])), spec.kept(new)
         if kept_new == before:
             continue  # the source did not change this field
-        if kept_form(name, current[name]) == before:
+        if spec.kept(current[name]) == before:
             applied.append(name)
             imported[name] = kept_new
+            spec.apply(article, new)
         else:
             pending[name] = new  # an editor changed it: keep theirs, offer the source's
-    for name in applied:
-        if name == "source":
-            article.source = source
-        elif name == "published_at":
-            article.published_at = parsed.published_at
-        elif name == "tags":
-            article.tags.set(tags)
-        elif name == "stocks":
-            article.stocks.set(stocks)
-        else:
-            setattr(article, name, getattr(parsed, name))
     if not applied and not pending:
         outcome = Outcome.UNCHANGED
     elif pending:
