@@ -3,6 +3,10 @@
 import html
 import re
 from dataclasses import dataclass
+from datetime import datetime
+
+from articles.ingest.dates import date_from_text
+from articles.ingest.formats.base import ParseError, infer_title, summarise
 
 PARAGRAPH_SPLIT = re.compile(r"(?:\u3000\u3000|\n|\r\n)+")  # not \r?\n: twice as fast
 # Where the host site's boilerplate starts: its self-description and copyright notice.
@@ -60,8 +64,12 @@ class TextDump:
 def split_footer(text: str) -> tuple[str, str]:
     """Return (story, footer): the footer is the host's link list and copyright block."""
     marker = FOOTER_MARKERS.search(text)
-    nav = NAV_RUN.search(text)
-    if nav and (not marker or nav.start() < marker.start()):
+    end = marker.start() if marker else len(text)
+    # A run of bars is the host's navigation only where no sentence follows it before the
+    # footer: a table row of the story ("营收 | 净利 | 毛利") is followed by more story.
+    nav = next((run for run in NAV_RUN.finditer(text, 0, end)
+                if not SENTENCE_END.search(text, run.end(), end)), None)
+    if nav:
         marker = nav
     if not marker:
         return text, ""
@@ -111,3 +119,28 @@ def parse_text_dump(text: str) -> TextDump:
         source_name=credited or (source.group("name") if source else None),
         footer=footer,
     )
+
+
+def parse(text: str, *, name: str = "", now: datetime) -> dict:
+    dump = parse_text_dump(text)
+    if not dump.blocks:
+        raise ParseError("no story text found (only the host site's footer?)")
+    story_text = dump.text
+    paragraphs = [b.text for b in dump.blocks if b.kind == "p"]
+    title = dump.first("caption") or dump.first("subhead") or infer_title(paragraphs[0] if paragraphs else story_text)
+    published_at = date_from_text(story_text, now=now)
+    return {
+        "format": "text",
+        "title": title,
+        "published_at": published_at,
+        "body": dump.body_html,
+        "text": story_text,
+        "summary": summarise(paragraphs[0] if paragraphs else story_text),
+        "source_name": dump.source_name,
+        "inferred": frozenset({"title", "published_at"}),
+    }
+
+
+def sniff(text: str) -> bool:
+    """Any other text is a page dump: the last format tried."""
+    return True

@@ -1,0 +1,82 @@
+"""The input formats (articles/ingest/formats): which one reads a text, and each one's rules."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.test import SimpleTestCase
+
+from articles.ingest.formats import FORMATS, html, jekyll, parse_story, plaintext
+from articles.ingest.formats.base import ParseError
+from tests.admin_support import SEEDS
+
+NOW = datetime(2026, 12, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class RegistryTests(SimpleTestCase):
+    def test_each_format_has_a_sniff_and_a_parse_and_the_last_takes_any_text(self):
+        for fmt in FORMATS:
+            with self.subTest(fmt.__name__):
+                self.assertTrue(callable(fmt.sniff) and callable(fmt.parse))
+        self.assertIs(FORMATS[-1], plaintext)
+        self.assertTrue(plaintext.sniff("任何文字"))
+
+    def test_the_first_format_that_recognises_a_text_reads_it(self):
+        post = (SEEDS / "000_ce3d7ca2cd05df07.txt").read_text("utf-8")
+        dump = (SEEDS / "001_11bd8c5703fc5a39.txt").read_text("utf-8")
+        self.assertEqual([f.__name__.rsplit(".", 1)[1] for f in FORMATS if f.sniff(post)][0], "jekyll")
+        self.assertEqual(parse_story(post, name="000.txt", now=NOW)["format"], "jekyll")
+        self.assertFalse(jekyll.sniff(dump) or html.sniff(dump))
+        self.assertEqual(parse_story(dump, name="001.txt", now=NOW)["format"], "text")
+
+    def test_a_bare_web_page_is_refused_not_read_as_a_page_dump(self):
+        page = "<html><body><p>正文</p></body></html>"
+        self.assertTrue(html.sniff(page))
+        with self.assertRaisesMessage(ParseError, "bare HTML without front matter"):
+            parse_story(page, name="x.html", now=NOW)
+
+
+class JekyllTests(SimpleTestCase):
+    def test_front_matter_opens_the_post(self):
+        self.assertTrue(jekyll.sniff("---\ntitle: x\n---\n<p>正文</p>"))
+        self.assertTrue(jekyll.sniff("\ufeff---\ntitle: x\n---\n"))
+        self.assertFalse(jekyll.sniff("正文\n---\ntitle: x\n---"))
+        self.assertFalse(jekyll.sniff("----\ntitle: x\n"))
+
+    def test_feed_labels_name_the_publisher_unless_they_name_a_feed(self):
+        self.assertEqual(jekyll.source_name_from_label("中国经济网新闻"), "中国经济网")
+        self.assertEqual(jekyll.source_name_from_label("东财滚动新闻"), "东财滚动新闻")
+        self.assertIsNone(jekyll.source_name_from_label(""))
+
+
+class PlainTextTests(SimpleTestCase):
+    def test_credit_lines_name_the_source_and_are_not_story(self):
+        dump = plaintext.parse_text_dump(
+            "　　海尔智家发布年报，营收增长8.5%。　　本文来源：中国经济网　　责任编辑：王晓")
+        self.assertEqual(dump.source_name, "中国经济网")
+        self.assertEqual([b.text for b in dump.blocks], ["海尔智家发布年报，营收增长8.5%。"])
+
+    def test_the_story_credit_wins_over_the_hosts_footer(self):
+        dump = plaintext.parse_text_dump(
+            "　　新闻正文第一段。　　（来源：上海证券报）　　凡本网注明“来源：中国网科技”的作品")
+        self.assertEqual(dump.source_name, "上海证券报")
+
+    def test_the_hosts_navigation_run_ends_the_story(self):
+        story, footer = plaintext.split_footer("第一段。第二段。\n关于我们 | 联系我们 | 网站地图 | 广告服务")
+        self.assertEqual(story, "第一段。第二段。")
+        self.assertIn("网站地图", footer)
+
+    def test_a_table_row_of_the_story_is_not_navigation(self):
+        text = "主要财务数据如下。\n营收 | 净利 | 毛利率\n公司表示，全年业绩稳健增长。"
+        self.assertEqual(plaintext.split_footer(text), (text, ""))
+
+    def test_a_bar_inside_a_sentence_is_not_navigation(self):
+        text = "沪指收涨1.1%，深成指涨1.6%。数据显示：成交额 | 换手率均上升，市场情绪回暖。"
+        self.assertEqual(plaintext.split_footer(text), (text, ""))
+
+    def test_short_unpunctuated_lines_are_captions_or_subheads(self):
+        self.assertEqual(plaintext.classify("京东家电专卖店总经理发表演讲"),
+                         [plaintext.Block("caption", "京东家电专卖店总经理发表演讲")])
+        self.assertEqual(plaintext.classify("专卖店战略全面升级 进入零售驱动新阶段"),
+                         [plaintext.Block("subhead", "专卖店战略全面升级 进入零售驱动新阶段")])
+        self.assertEqual(plaintext.classify("(注：文内图片为授权使用)"),
+                         [plaintext.Block("note", "(注：文内图片为授权使用)")])
