@@ -7,11 +7,12 @@ SAMPLES ?= tests/fixtures/seeds
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install migrate samples run test lint check bench clean
+.PHONY: help install migrate samples run test test-fast lint check bench clean
 
 help:
 	@echo "make run     set up a virtualenv, migrate, import the sample articles, serve on http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make test-fast  the suite without its slow tests (browser, real processes, fault drills)"
 	@echo "make lint    ruff, migrations in sync, deploy checks"
 
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +42,10 @@ run: samples
 test: install
 	mkdir -p var
 	DJANGO_DEBUG=1 $(PY) manage.py test tests --noinput -v 2
+
+test-fast: install
+	mkdir -p var
+	DJANGO_DEBUG=1 $(PY) manage.py test tests --noinput --exclude-tag slow --parallel auto
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import tag
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,6 +26,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class BrowserTestCase(StaticLiveServerTestCase):
     """A live server plus one Chromium for the class; `self.page(viewport)` opens a tab."""
 

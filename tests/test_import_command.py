@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, tag
 
 from articles.bench import drills
 from articles.bench.corpus import generate_corpus
@@ -20,6 +20,7 @@ from articles.models import Article, ImportedFile, ImportRun
 command, env = drills.import_command, drills.import_env
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class ProcessTests(TransactionTestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())

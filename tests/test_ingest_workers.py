@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, tag
 
 from articles.ingest.workers import ParsePool, ParseTimeout, time_limit
 
@@ -23,6 +23,7 @@ def _crashed(job):
     return f"crashed on {job}"
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class WorkerTests(SimpleTestCase):
     def test_a_parse_past_its_time_limit_is_stopped(self):
         started = time.monotonic()

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from django.test import SimpleTestCase, TestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings, tag
 from django.test.client import RequestFactory
 
 from newsroom.health import client_ip
@@ -103,6 +103,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class ProductionSettingsTests(SimpleTestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -321,6 +322,7 @@ class ClientIpTests(SimpleTestCase):
             self.assertEqual(client_ip(request), "198.51.100.7")
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class GunicornTests(SimpleTestCase):
     """gunicorn.conf.py as shipped: boots, serves /healthz, writes parseable access lines."""
 

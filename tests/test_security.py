@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client, TestCase, override_settings
+from django.test import tag as test_tag
 from django.urls import include, path, reverse
 from django.utils import timezone
 
@@ -351,6 +352,7 @@ from newsroom.urls import handler500  # noqa: E402, F401 (the site's own, as in 
 
 
 @override_settings(DEBUG=False, ROOT_URLCONF=__name__)
+@test_tag("slow")  # real processes or a browser: left out of `make test-fast`
 class ErrorPageTests(TestCase):
     def assert_reader_safe(self, response):
         text = response.content.decode()

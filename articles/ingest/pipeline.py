@@ -8,6 +8,7 @@ and a killed process loses at most the batch it was writing (the next run redoes
 import collections
 import contextlib
 import logging
+import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator
@@ -195,6 +196,8 @@ def import_paths(
     status = NewStatus(status or settings.NEWSROOM_IMPORT_STATUS, trust_inferred)
     max_bytes = max_bytes or settings.NEWSROOM_IMPORT_MAX_BYTES
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    if multiprocessing.current_process().daemon:
+        workers = 1  # a daemonic process (a task queue's worker, a test runner's) has no children
     # Files are read only inside the given paths and the configured roots (symlinks included).
     roots = roots_of(paths, settings.NEWSROOM_IMPORT_ROOTS)
     report = RunReport(dry_run=dry_run)

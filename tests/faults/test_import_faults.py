@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, tag
 
 from articles.bench import drills
 from articles.bench.corpus import generate_corpus
 from articles.models import Article, ImportedFile
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class KillTests(TransactionTestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())
@@ -33,6 +34,7 @@ class KillTests(TransactionTestCase):
         self.assertEqual(drills.leftover_runs(), 0)
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class RewriteTests(TransactionTestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())
@@ -47,6 +49,7 @@ class RewriteTests(TransactionTestCase):
         self.assertEqual(report.articles, 800)
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class DroppedConnectionTests(TransactionTestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())

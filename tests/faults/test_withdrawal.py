@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 import redis
-from django.test import TransactionTestCase, override_settings
+from django.test import TransactionTestCase, override_settings, tag
 from django.utils import timezone
 
 from articles.bench import serve
@@ -50,6 +50,7 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+@tag("slow")  # real processes or a browser: left out of `make test-fast`
 class WithdrawalUnderRedisFaultsTests(TransactionTestCase):
     def setUp(self):
         # Fail, not skip: without Redis this suite would prove nothing.
