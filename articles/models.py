@@ -189,6 +189,9 @@ class ImportRun(models.Model):
     unchanged = models.PositiveIntegerField(_("未变"), default=0)
     skipped = models.PositiveIntegerField(_("跳过"), default=0)
     conflicts = models.PositiveIntegerField(_("待审冲突"), default=0)
+    duplicates = models.PositiveIntegerField(_("重复"), default=0)
+    suppressed = models.PositiveIntegerField(_("不再导入"), default=0)
+    ignored = models.PositiveIntegerField(_("已忽略"), default=0)
     failed = models.PositiveIntegerField(_("失败"), default=0)
 
     class Meta:

@@ -11,13 +11,15 @@ from datetime import datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import TestCase
+from django.urls import reverse
 
 from articles.admin.reasons import explain
 from articles.ingest.pipeline import import_paths
 from articles.ingest.reading import recorded_path
-from articles.models import Article, ImportFileResult
+from articles.models import Article, ImportFileResult, ImportRun
 from tests.admin_support import CORPUS, FIXTURES, SEEDS, temp_dir
 
 VARIANTS = FIXTURES / "variants"
@@ -156,8 +158,13 @@ class RefusedAndIgnoredTests(TestCase):
                 self.assertNotEqual(explain(error), error, "an operator reads the reason in Chinese")
 
     def test_pages_and_notices_are_listed_as_ignored_not_imported(self):
-        import_paths([str(IGNORED)], workers=1)
+        report = import_paths([str(IGNORED)], workers=1)
         self.assertFalse(Article.objects.exists())
+        # The run's record counts them, and the desk's run page shows the count.
+        self.assertEqual(ImportRun.objects.get(pk=report.run_id).ignored, len(IGNORED_BECAUSE))
+        self.client.force_login(User.objects.create_superuser("chief", password="Zhubian-2024-pass"))
+        page = self.client.get(reverse("admin:articles_importrun_change", args=[report.run_id]))
+        self.assertContains(page, "已忽略")
         ignored = {row.path: row.error for row in ImportFileResult.objects.filter(outcome="ignored")}
         for name, reason in IGNORED_BECAUSE.items():
             with self.subTest(name):

@@ -64,7 +64,7 @@ def results_problems_first(run: ImportRun):
 class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "__str__", "status", "duration_cell", "created", "updated", "unchanged", "skipped",
-        "conflicts", "failed", "host",
+        "conflicts", "ignored", "failed", "host",
     )
     list_filter = ("status", HasFailuresFilter)
     date_hierarchy = "started_at"
@@ -74,13 +74,14 @@ class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     change_list_template = "admin/articles/change_list_fast_dates.html"
     fields = (
         "started_at", "finished_at", "duration_cell", "status", "host", "pid", "path_list",
-        ("created", "updated", "unchanged", "skipped", "conflicts", "failed"),
+        ("created", "updated", "unchanged", "skipped", "conflicts"),
+        ("duplicates", "suppressed", "ignored", "failed"),
         "links", "file_results",
     )
     readonly_fields = (
         "started_at", "finished_at", "duration_cell", "status", "host", "pid", "path_list",
-        "created", "updated", "unchanged", "skipped", "conflicts", "failed", "links",
-        "file_results",
+        "created", "updated", "unchanged", "skipped", "conflicts", "duplicates", "suppressed",
+        "ignored", "failed", "links", "file_results",
     )
 
     def get_changelist(self, request, **kwargs):

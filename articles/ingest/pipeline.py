@@ -281,7 +281,8 @@ def _after_changes(*, only_added: bool) -> None:
 def _finish_run(run: ImportRun, report: RunReport, *, stopped: bool = False) -> None:
     """Record the run's counts and the failures no batch recorded (walk-time refusals)."""
     run.finished_at = timezone.now()
-    for name in ("created", "updated", "unchanged", "skipped", "conflicts", "failed"):
+    for name in ("created", "updated", "unchanged", "skipped", "conflicts", "duplicates",
+                 "suppressed", "ignored", "failed"):
         setattr(run, name, getattr(report, name))
     run.status = ImportRun.Status.FAILED if report.failed or stopped else ImportRun.Status.OK
     failed_paths = {e["path"] for e in report.errors}
