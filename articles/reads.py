@@ -3,8 +3,10 @@
 Each page's rows come in one or two plain SQL statements over the same indexes the ORM's
 queries used. Compiling a QuerySet cost ~0.5-1 ms per query and building full model rows as
 much again (profiled at 100,000 articles), several times the database's own work; these
-statements select only the columns the pages print and build light model instances from the
-tuples. The SQL is portable (SQLite and PostgreSQL): UNION ALL parts are wrapped in subqueries
+statements select only the columns the pages print, and the instances are built from the
+tuples with only those columns loaded (Model.from_db(), as QuerySet.only() builds them; the
+related source and section set through their descriptors, as select_related() would). The
+SQL is portable (SQLite and PostgreSQL): UNION ALL parts are wrapped in subqueries
 so that each may keep its own ORDER BY and LIMIT.
 
 Filtering by publication state is the same as `ArticleQuerySet.published()`; tests compare
@@ -12,9 +14,9 @@ these reads with the QuerySet ones.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from articles.models import Article, ArticleTag, Category, Source, Stock
@@ -54,17 +56,17 @@ def _py_datetime(value):
 
 
 def _build(model, fields: tuple[str, ...], values):
-    """An instance of `model` with only `fields` loaded (the others deferred), no query.
+    """An instance of `model` with only `fields` (attnames) loaded, the others deferred, as
+    a QuerySet's .only() would give it (Model.from_db()); no query."""
+    order = _model_order(model, fields)
+    return model.from_db(connection.alias, [fields[i] for i in order], [values[i] for i in order])
 
-    What Model.from_db() returns, without running Model.__init__() over every field of the
-    model (a list page builds ~30 instances): the attributes are set directly, as __init__
-    does for the loaded ones; deferred fields load on access as usual.
-    """
-    instance = model.__new__(model)
-    state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
-    instance.__dict__.update(zip(fields, values, strict=True))
-    return instance
+
+@cache
+def _model_order(model, fields: tuple[str, ...]) -> tuple[int, ...]:
+    """The positions in `fields` in the order of the model's columns, as from_db() takes them."""
+    columns = [f.attname for f in model._meta.get_fields() if f.concrete and not f.many_to_many]
+    return tuple(sorted(range(len(fields)), key=lambda i: columns.index(fields[i])))
 
 
 def _marks(values) -> str:
@@ -93,9 +95,8 @@ def _listing_article(row, related: _Related) -> Article:
     article = _build(Article, _LISTING_FIELDS, (pk, title, slug, summary,
                                                 _py_datetime(published_at), source_id, category_id))
     # As select_related() would: the relations are read without a query.
-    cache = article._state.fields_cache
-    cache["source"] = related.get(Source, source_id, source_name, source_slug)
-    cache["category"] = related.get(Category, category_id, category_name, category_slug)
+    article.source = related.get(Source, source_id, source_name, source_slug)
+    article.category = related.get(Category, category_id, category_name, category_slug)
     return article
 
 
@@ -245,10 +246,9 @@ def _story(rows) -> Article | None:
         (pk, title, slug, summary, body, _py_datetime(published_at), status, original_url,
          _py_datetime(updated_at), source_id, category_id),
     )
-    cache = article._state.fields_cache
-    cache["source"] = None if source_id is None else _build(
+    article.source = None if source_id is None else _build(
         Source, ("id", "name", "slug", "url"), (source_id, source_name, source_slug, source_url))
-    cache["category"] = None if category_id is None else _build(
+    article.category = None if category_id is None else _build(
         Category, ("id", "name", "slug"), (category_id, category_name, category_slug))
     return article
 
