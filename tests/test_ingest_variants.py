@@ -64,6 +64,14 @@ class BytesTests(SimpleTestCase):
         self.assertIn("苏宁易购与海尔召开", parsed.text)
         self.assertNotIn("\x00", parsed.body + parsed.text + parsed.title + parsed.summary)
 
+    def test_bidirectional_overrides_are_stripped_from_the_whole_story(self):
+        data = ("---\ntitle: \"标题\u202e反转\"\ndate: 2022-03-01 10:00:00 +0800\n---\n"
+                "<p>正文\u202e倒序\u2066隔离\u2069文字。</p>\n").encode()
+        parsed = parse_bytes(data, name="bidi.md")
+        for text in (parsed.title, parsed.body, parsed.summary, parsed.text):
+            self.assertIsNone(re.search("[\u202a-\u202e\u2066-\u2069]", text), text)
+        self.assertIn("正文倒序隔离文字", parsed.body)
+
     def test_binary_files_are_still_refused(self):
         for data in (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
                      b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + "压缩包".encode() * 3 + bytes(64),

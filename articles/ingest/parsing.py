@@ -22,7 +22,9 @@ __all__ = ["SITE_TZ", "InvalidYAML", "NotAStory", "ParseError", "ParsedArticle",
            "parse_file", "summarise"]
 
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Control characters, and the bidirectional embeddings, overrides and isolates, which can make
+# a story read differently from what its characters say (U+202E turns the text around).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
