@@ -279,6 +279,7 @@ class ImportReasonTests(TestCase):
             "symlink to /etc, outside the import roots (add its folder to NEWSROOM_IMPORT_ROOTS to allow it)",
             "leads to /etc/passwd, outside the import roots", "not a regular file (a FIFO)",
             "not a regular file (a character device)", "cannot inspect: I/O error",
+            "a hard link (2 names for one file): its other names may lie outside the import roots",
             "cannot open the file: I/O error", "file is too large (more than 5,242,880 bytes)",
             "front matter uses YAML aliases (*name), which a news header never needs",
             "front matter is too large (70,000 bytes; the limit is 65,536)",

@@ -29,6 +29,11 @@ class HostileFolder:
         self.secret.write_text("DJANGO_SECRET_KEY=do-not-leak-me\nDATABASE_URL=postgres://u:pw@db/x\n")
         shutil.copyfile(SEED, self.drop / "good.md")
         os.symlink(self.secret, self.drop / "secret.md")
+        # The same file under a second name in the drop folder: the walk lists it without a
+        # stat call per file, the read refuses it.
+        credentials = top / "credentials.txt"
+        credentials.write_text("　　数据库密码：do-not-leak-me-either\n")
+        os.link(credentials, self.drop / "hardlink.md")
         os.symlink("/etc/passwd", self.drop / "passwd.txt")
         os.symlink("/dev/zero", self.drop / "zero.md")
         os.symlink("loop-b.md", self.drop / "loop-a.md")
@@ -47,6 +52,7 @@ class HostileFolder:
         "loop-b.md": "symlink loop",
         "fifo.md": "not a regular file (a FIFO)",
     }
+    REFUSED_AT_READ = {"hardlink.md": "a hard link (2 names for one file)"}
 
 
 class HostileFolderMixin:
@@ -62,7 +68,7 @@ class WalkTests(HostileFolderMixin, TestCase):
         items = list(walk([self.folder.drop], roots=roots_of([self.folder.drop])))
         found = sorted(Path(i.path).name for i in items if isinstance(i, Found))
         refused = {Path(i.path).name: i.error for i in items if isinstance(i, Failed)}
-        self.assertEqual(found, sorted([self.folder.odd_name, "good.md"]))
+        self.assertEqual(found, sorted([self.folder.odd_name, "good.md", *HostileFolder.REFUSED_AT_READ]))
         self.assertEqual(set(refused), set(HostileFolder.REFUSED))
         for name, reason in HostileFolder.REFUSED.items():
             self.assertIn(reason, refused[name], name)
@@ -116,21 +122,25 @@ class HostileImportTests(HostileFolderMixin, TestCase):
     def test_a_hostile_folder_imports_the_stories_and_reads_nothing_else(self):
         result = run_import(self.folder.drop, expect_exit=1)
         errors = {Path(e["path"]).name: e["error"] for e in result["errors"]}
-        self.assertEqual(set(errors), set(HostileFolder.REFUSED), result)
+        refused = {**HostileFolder.REFUSED, **HostileFolder.REFUSED_AT_READ}
+        self.assertEqual(set(errors), set(refused), result)
+        for name, reason in refused.items():
+            self.assertIn(reason, errors[name])
         # Both copies of the story are read; the second one is the same story, not a new one.
         self.assertEqual((result["created"], result["duplicates"] + result["unchanged"]), (1, 1), result)
         self.assertEqual(Article.objects.count(), 1)
         for article in Article.objects.all():
             self.assertNotIn("do-not-leak-me", article.body + article.title + article.summary)
+            self.assertNotIn("do-not-leak-me-either", article.body + article.title + article.summary)
             self.assertNotIn("root:x:0", article.body)
         odd = recorded_path(str(self.folder.drop / self.folder.odd_name))
         self.assertTrue(ImportedFile.objects.filter(path=odd).exists())
         self.assertEqual(
             set(ImportFileResult.objects.filter(outcome="failed").values_list("path", flat=True)),
-            {str(self.folder.drop / name) for name in HostileFolder.REFUSED},
+            {str(self.folder.drop / name) for name in refused},
         )
         again = run_import(self.folder.drop, expect_exit=1)  # the next cron run: same answer, no crash
-        self.assertEqual((again["skipped"], again["failed"]), (2, len(HostileFolder.REFUSED)), again)
+        self.assertEqual((again["skipped"], again["failed"]), (2, len(refused)), again)
 
     def test_a_story_too_long_for_its_columns_fails_alone_or_fits(self):
         drop = self.top / "long"

@@ -45,6 +45,8 @@ REASONS = [
     (r"not a regular file \(a block device\)", "不是普通文件（是块设备）"),
     (r"not a regular file \(a socket\)", "不是普通文件（是套接字）"),
     (r"not a regular file \((?P<kind>.*)\)", "不是普通文件（{kind}）"),
+    (r"a hard link \((?P<count>\d+) names for one file\): its other names may lie outside the import roots",
+     "这是硬链接（同一文件有 {count} 个名字），其他名字可能在导入目录之外，不读取"),
     (r"cannot inspect: (?P<detail>.*)", "无法查看文件信息：{detail}"),
     (r"cannot open the file: (?P<detail>.*)", "无法打开文件：{detail}"),
     (r"front matter uses YAML aliases \(\*name\), which a news header never needs",

@@ -190,9 +190,19 @@ def _classify(path: str, roots: tuple[str, ...], real_parent: str | None = None)
         real = os.path.join(real_parent, os.path.basename(path)) if real_parent else os.path.realpath(path)
     if stat.S_ISDIR(target.st_mode):
         return "dir", real
-    if not stat.S_ISREG(target.st_mode):
-        raise Refused(f"not a regular file ({_kind_name(target.st_mode)})")
+    _refuse_unless_one_file(target)
     return "file", real
+
+
+def _refuse_unless_one_file(st: os.stat_result) -> None:
+    """Refuse what is not a regular file, and a regular file with other names: a hard link's
+    other name may sit anywhere on the filesystem (/etc/shadow linked into the drop folder),
+    and nothing tells where."""
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused(f"not a regular file ({_kind_name(st.st_mode)})")
+    if st.st_nlink > 1:
+        raise Refused(f"a hard link ({st.st_nlink} names for one file): its other names "
+                      "may lie outside the import roots")
 
 
 def _kind_name(mode: int) -> str:
@@ -218,8 +228,7 @@ def read_file(path: str, *, max_bytes: int, roots: tuple[str, ...]) -> FileRead:
         raise Refused(f"cannot open the file: {exc.strerror or exc}") from None
     try:
         before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            raise Refused(f"not a regular file ({_kind_name(before.st_mode)})")
+        _refuse_unless_one_file(before)  # what was opened, whatever the walk saw
         # What was opened, not what the name pointed to when the folder was walked: a name
         # swapped for a link after the walk is caught here.
         real = _opened_path(fd, path)
