@@ -6,19 +6,19 @@ afresh. Signals cover saves and deletes made through the ORM; code that writes i
 (the importer's bulk_create/update, queryset.update() in admin actions) calls
 `bump_cache_version()` once when it is done.
 
-The version has a second, narrower part for lists. New stories (an import that only created
-stories, a scheduled story coming due) change the lists that show them (home, subject lists,
-archives, search, feeds, sitemaps) but no story already published: `bump_cache_version(LISTS)`
-moves only the lists' part, and story pages stay cached. Their neighbour and related links
-then name the newest stories only once they are rendered again (within PAGE_CACHE_SECONDS).
-Anything else (an edit, a withdrawal, a deletion, an import that updated a story) moves both.
-
 The version has two parts. The authoritative one is the page generation, a row in the
 database that every change moves once it is committed: Redis can be frozen, restarted,
 flushed or restored from an old copy, a page stored under an older generation is never
 served again once a process has read the new one, and each process reads it at most
 GENERATION_SECONDS apart. The other is a key in the cache itself, changed at the same moments,
 so that in the ordinary case every process sees an edit at once rather than within a second.
+
+Each part has a narrower companion for lists. New stories (an import that only created
+stories, a scheduled story coming due) change the lists that show them (home, subject lists,
+archives, search, feeds, sitemaps) but no story already published: `bump_cache_version(LISTS)`
+moves only the lists' part, and story pages stay cached. Their neighbour and related links
+then name the newest stories only once they are rendered again (within PAGE_CACHE_SECONDS).
+Anything else (an edit, a withdrawal, a deletion, an import that updated a story) moves both.
 
 A story scheduled for later becomes visible without any write: each process remembers when
 the next scheduled story is due under the current version, and pages cached under it expire

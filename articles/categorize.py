@@ -16,9 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils.html import strip_tags
-
 from articles.models import Article, Category
+from articles.search import plain_text
 
 BATCH_SIZE = 500
 TITLE_WEIGHT = 3
@@ -142,7 +141,7 @@ def _refile(article: Article, rules: Sections) -> bool:
     """Give `article` the category the rules pick; return whether that changed anything."""
     if editor_chose_category(article):
         return False
-    new_id = rules.choose(title=article.title, text=strip_tags(article.body) or article.summary)
+    new_id = rules.choose(title=article.title, text=plain_text(article.body) or article.summary)
     if new_id == article.category_id:
         return False
     article.category_id = new_id

@@ -228,7 +228,6 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
 
-
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")

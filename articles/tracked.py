@@ -43,27 +43,36 @@ class Text:
     imported: bool = True  # written by the importer (not: chosen by the section rules)
     max_length: int | None = None
     blank_is_null: bool = False  # an empty value is stored as NULL (original_url)
+    digest: bool = False  # kept among imported values as its digest (the body: large, only compared)
 
     def encode(self, value):
         """The stored form of a Python value (what the parser gives, or an article holds)."""
         return value[: self.max_length] if self.max_length and value else value
+
+    def decode(self, value):
+        """The Python value of a stored form."""
+        return value
 
     def read(self, article):
         """The stored form of `article`'s value."""
         return self.encode(getattr(article, self.name))
 
     def kept(self, value):
-        """The form kept among imported values: a body as its digest, others as they are."""
-        if self.name == "body" and isinstance(value, str) and not value.startswith(_DIGEST):
+        """The form kept among imported values."""
+        if self.digest and isinstance(value, str) and not value.startswith(_DIGEST):
             return _DIGEST + hashlib.sha256(value.encode()).hexdigest()
         return value
 
-    def apply(self, article, value) -> None:
-        """Give `article` the stored value `value`."""
+    def assign(self, article, value) -> None:
+        """Give `article` the Python value `value`."""
         value = (value or "")[: self.max_length] if self.max_length else (value or "")
         if not value and self.blank_is_null:
             value = None
         setattr(article, self.name, value)
+
+    def apply(self, article, value) -> None:
+        """Give `article` the stored value `value`."""
+        self.assign(article, self.decode(value))
 
 
 @dataclass(frozen=True)
@@ -71,10 +80,12 @@ class Moment(Text):
     def encode(self, value):
         return encode_datetime(value)
 
-    def apply(self, article, value) -> None:
-        moment = decode_datetime(value)
-        if moment is not None:
-            setattr(article, self.name, moment)
+    def decode(self, value):
+        return decode_datetime(value)
+
+    def assign(self, article, value) -> None:
+        if value is not None:  # an unknown time leaves the known one
+            setattr(article, self.name, value)
 
 
 @dataclass(frozen=True)
@@ -86,48 +97,59 @@ class Related(Text):
     def encode(self, value):
         return value.pk if value is not None else None
 
+    def decode(self, value):
+        from django.apps import apps
+
+        return apps.get_model("articles", self.model).objects.filter(pk=value).first() if value else None
+
     def read(self, article):
         return getattr(article, f"{self.name}_id")
 
-    def apply(self, article, value) -> None:
-        from django.apps import apps
-
-        model = apps.get_model("articles", self.model)
-        setattr(article, self.name, model.objects.filter(pk=value).first() if value else None)
+    def assign(self, article, value) -> None:
+        setattr(article, self.name, value)
 
 
 @dataclass(frozen=True)
 class Tags(Text):
+    """Stored by name."""
+
     def encode(self, value):
         return sorted(tag.name for tag in value)
+
+    def decode(self, value):
+        return list(value or [])
 
     def read(self, article):
         return sorted(article.tags.names())
 
-    def apply(self, article, value) -> None:
-        article.tags.set(list(value or []))
+    def assign(self, article, value) -> None:
+        article.tags.set(value)
 
 
 @dataclass(frozen=True)
 class Stocks(Text):
+    """Stored by symbol (SZ002024)."""
+
     def encode(self, value):
         return sorted(stock.symbol for stock in value)
+
+    def decode(self, value):
+        from articles.models import Stock
+
+        return [Stock.objects.get_or_create(market=symbol[:2].upper(), code=symbol[2:])[0]
+                for symbol in value or []]
 
     def read(self, article):
         return self.encode(article.stocks.all())
 
-    def apply(self, article, value) -> None:
-        from articles.models import Stock
-
-        stocks = [Stock.objects.get_or_create(market=symbol[:2].upper(), code=symbol[2:])[0]
-                  for symbol in value or []]
-        article.stocks.set(stocks)
+    def assign(self, article, value) -> None:
+        article.stocks.set(value)
 
 
 FIELDS = (
     Text("title", "标题", max_length=columns.TITLE),
     Text("summary", "摘要"),
-    Text("body", "正文"),
+    Text("body", "正文", digest=True),
     Moment("published_at", "发布时间"),
     Related("source", "来源", model="Source"),
     Related("category", "栏目", imported=False, model="Category"),

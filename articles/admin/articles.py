@@ -1,6 +1,5 @@
 """The article desk: triage list, edit form with provenance, preview, and source review."""
 
-
 import yaml
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote

@@ -228,7 +228,7 @@ def read_file(path: str, *, max_bytes: int, roots: tuple[str, ...]) -> FileRead:
         raise Refused(f"cannot open the file: {exc.strerror or exc}") from None
     try:
         before = os.fstat(fd)
-        _refuse_unless_one_file(before)  # what was opened, whatever the walk saw
+        _refuse_unless_one_file(before)
         # What was opened, not what the name pointed to when the folder was walked: a name
         # swapped for a link after the walk is caught here.
         real = _opened_path(fd, path)

@@ -81,7 +81,7 @@ class Lookups:
     def category_id(self, parsed: ParsedArticle) -> int | None:
         """The section of a new story: the parse worker's pick (it had the text), or the rules'
         pick here when the story was parsed elsewhere or its pick is no longer a section."""
-        if parsed.category_id is not None and any(c.pk == parsed.category_id for c in self.categories):
+        if parsed.category_id in self.rules.ids:
             return parsed.category_id
         return self.rules.choose(title=parsed.title, text=parsed.text or parsed.summary)
 
@@ -159,12 +159,12 @@ def _source_named(name: str) -> Source:
 
 
 def source_values(parsed: ParsedArticle, *, source, tags, stocks, published_at) -> dict:
-    """What the source file gives each imported field (articles.tracked), in stored form."""
-    return tracked.encode({
+    """What the source file gives each imported field (articles.tracked), as Python values."""
+    return {
         "title": parsed.title, "summary": parsed.summary, "body": parsed.body,
         "published_at": published_at, "source": source, "tags": tags, "stocks": stocks,
         "original_url": parsed.original_url,
-    })
+    }
 
 
 def find_existing(parsed: ParsedArticle) -> tuple[Article | None, str]:
@@ -195,8 +195,8 @@ def store(
     source = lookups.source(parsed)
     stocks = lookups.stock_rows(parsed.stocks)
     tags = lookups.tag_rows(parsed.tags)
-    new_values = source_values(parsed, source=source, tags=tags, stocks=stocks,
-                               published_at=parsed.published_at)
+    given = source_values(parsed, source=source, tags=tags, stocks=stocks,
+                          published_at=parsed.published_at)
     now = timezone.now()
 
     if existing is None:
@@ -224,7 +224,7 @@ def store(
         return StoreResult(Outcome.UNCHANGED, existing, "an older copy of a newer file")
     if existing.status == Article.Status.REJECTED:
         return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
-    return _update(existing, parsed, new_values, path=path, run_id=run_id, now=now)
+    return _update(existing, parsed, given, path=path, run_id=run_id, now=now)
 
 
 def notes_of(parsed: ParsedArticle) -> str:
@@ -260,10 +260,10 @@ def new_article(parsed, *, path, run_id, status: NewStatus, source, lookups, now
         needs_review=bool(inferred),
         search_text=parsed.search_text,
     )
-    article.imported_values = tracked.kept_values(source_values(
+    article.imported_values = tracked.kept_values(tracked.encode(source_values(
         parsed, source=source, tags=lookups.tag_rows(parsed.tags),
         stocks=lookups.stock_rows(parsed.stocks), published_at=published_at,
-    ))
+    )))
     article.imported_values["category"] = article.category_id
     return article
 
@@ -328,15 +328,17 @@ def known_identities(items) -> set[str]:
 
 def keys_of(parsed: ParsedArticle) -> list[str]:
     return identity.identity_keys(external_id=parsed.external_id, original_url=parsed.original_url,
-                         fingerprint=parsed.fingerprint)
+                                  fingerprint=parsed.fingerprint)
 
 
-def _update(article, parsed, new_values, *, path, run_id, now) -> StoreResult:
+def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
+    """Apply the source's new values `given` (Python values by field) to the fields no editor
+    changed; park the others as pending changes."""
     imported = article.imported_values or {}
     current = tracked.read(article)
     applied, pending = [], {}
     for spec in tracked.IMPORTED:
-        name, new = spec.name, new_values[spec.name]
+        name, new = spec.name, spec.encode(given[spec.name])
         if name == "published_at" and (new is None or "published_at" in parsed.inferred):
             continue  # a guessed date (a file's time, a code's day) never replaces a stored one
         before, kept_new = spec.kept(imported.get(name, current[name])), spec.kept(new)
@@ -345,7 +347,7 @@ def _update(article, parsed, new_values, *, path, run_id, now) -> StoreResult:
         if spec.kept(current[name]) == before:
             applied.append(name)
             imported[name] = kept_new
-            spec.apply(article, new)
+            spec.assign(article, given[name])  # the rows in hand: no look-up again
         else:
             pending[name] = new  # an editor changed it: keep theirs, offer the source's
     if not applied and not pending:

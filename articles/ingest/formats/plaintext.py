@@ -121,7 +121,7 @@ def parse_text_dump(text: str) -> TextDump:
     )
 
 
-def parse(text: str, *, name: str = "", now: datetime) -> dict:
+def parse(text: str, *, name: str, now: datetime) -> dict:
     dump = parse_text_dump(text)
     if not dump.blocks:
         raise ParseError("no story text found (only the host site's footer?)")
