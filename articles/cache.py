@@ -187,7 +187,7 @@ def _next_scheduled() -> float:
     from articles.models import Article
 
     moment = (
-        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        Article.objects.scheduled()
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()

@@ -1,5 +1,7 @@
 """The newsroom's data: publishers, sections, listed companies, articles and the import ledger."""
 
+import datetime
+import operator
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -223,9 +225,34 @@ NOT_SHOWN = ("front_matter", "imported_values", "pending_changes", "search_text"
              "title_vector")
 
 
+def visibility(at=None) -> list[tuple[str, str, object]]:
+    """What readers may see, as (field, lookup, value): a story released for publication (by
+    an editor or the import) whose publication time has come (`at`, by default now).
+
+    The one statement of the rule. ArticleQuerySet.published() filters on it, the page cache
+    and the admin use that QuerySet, Article.is_published checks these lookups on an instance,
+    and the public pages' hand-written SQL (articles/reads.py) is spelled from them."""
+    return [("status", "exact", Article.Status.PUBLISHED),
+            ("published_at", "lte", at or timezone.now())]
+
+
+# What visibility()'s lookups mean for a value in Python (Article.is_published).
+_HOLDS = {"exact": operator.eq, "lte": operator.le}
+END_OF_TIME = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+
 class ArticleQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, at=None):
+        """The stories readers may see now (or at `at`): visibility()."""
+        return self.filter(**{f"{name}__{lookup}": value for name, lookup, value in visibility(at)})
+
+    def scheduled(self, at=None):
+        """Stories released for a publication time still to come: they will be published()."""
+        return self.published(at=END_OF_TIME).filter(published_at__gt=at or timezone.now())
+
+    def in_period(self, start, end):
+        """Stories published in [start, end)."""
+        return self.filter(published_at__gte=start, published_at__lt=end)
 
 
 class Article(models.Model):
@@ -368,7 +395,8 @@ class Article(models.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+        """Whether readers may see this story now: visibility()'s lookups, checked on it."""
+        return all(_HOLDS[lookup](getattr(self, name), value) for name, lookup, value in visibility())
 
 
 class ImportedFile(models.Model):

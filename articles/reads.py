@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
-from django.utils import timezone
 
-from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.models import Article, ArticleTag, Category, Source, Stock, visibility
 from articles.sql import Read, fetch, run
 
-PUBLISHED = "a.status = %s AND a.published_at <= %s"
+# The visibility rule (articles.models.visibility) spelled in SQL on `a`; its values come
+# from published_params().
+_SQL_LOOKUPS = {"exact": "=", "lte": "<="}
+PUBLISHED = " AND ".join(f"a.{Article._meta.get_field(name).column} {_SQL_LOOKUPS[lookup]} %s"
+                         for name, lookup, _ in visibility())
 # The columns a list item prints; the joins are on primary keys of two small tables.
 LISTING_COLUMNS = (
     "a.id, a.title, a.slug, a.summary, a.published_at, "
@@ -39,8 +42,9 @@ _PAGER_FIELDS = ("id", "title", "slug", "published_at")
 
 
 def published_params() -> list:
-    """The parameters of PUBLISHED: what `ArticleQuerySet.published()` filters on, now."""
-    return [Article.Status.PUBLISHED, _db_datetime(timezone.now())]
+    """The parameters of PUBLISHED: the values of visibility() now, as the database takes them."""
+    return [Article._meta.get_field(name).get_db_prep_value(value, connection)
+            for name, _, value in visibility()]
 
 
 def _db_datetime(moment):

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
 @dataclass(frozen=True)
@@ -59,22 +60,17 @@ class _PreparedCursor(psycopg.Cursor):
     """Binds parameters on the server and keeps the statement's plan for the connection."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        result = super().execute(query, params, prepare=True, binary=binary)
-        # Django's query log (DEBUG, assertNumQueries' messages) reads the statement from
-        # cursor._query, which only psycopg's client-side binding cursors set.
-        self._query = _LoggedStatement(self.connection, query, params)
-        return result
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
-class _LoggedStatement:
-    """The statement as its values would spell it, built only when the log asks for it."""
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's logging wrapper, logging the statement with its values spelled in (as Django
+    logs statements when it binds on the server itself): psycopg keeps no client-side text of
+    a prepared statement for Django to read back."""
 
-    def __init__(self, conn, query, params):
-        self.conn, self.statement, self.params = conn, query, params
-
-    @property
-    def query(self) -> bytes:
-        return psycopg.ClientCursor(self.conn).mogrify(self.statement, self.params).encode()
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def _cursor(prepare: bool):
@@ -84,6 +80,7 @@ def _cursor(prepare: bool):
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     raw = connection.connection
     if raw.prepare_threshold is None:
         # Django opens connections with preparing off (None ignores even prepare=True). Its
@@ -91,5 +88,6 @@ def _cursor(prepare: bool):
         # statement reaches turns on only this module's explicit preparing.
         raw.prepare_threshold = 2**31
     with connection.wrap_database_errors:
-        # As BaseDatabaseWrapper._cursor(), with another psycopg cursor class.
-        return connection._prepare_cursor(_PreparedCursor(raw))
+        cursor = _PreparedCursor(raw)
+    # Wrapped as Django wraps its own cursors: counted, logged when queries are logged.
+    return _LoggedCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)

@@ -192,7 +192,7 @@ class ArchiveView(ArticleListView):
         here = timezone.get_current_timezone()
         moments = (
             Article.objects.published()
-            .filter(published_at__gte=self.start, published_at__lt=self.end)
+            .in_period(self.start, self.end)
             .order_by()
             .annotate(at=Trunc("published_at", unit, tzinfo=here))
             .values_list("at", flat=True)
