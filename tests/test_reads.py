@@ -48,8 +48,7 @@ class ListingTests(ImportedTestCase):
             "tag": (reads.BY_TAG, (tag.pk,), published.filter(tags=tag)),
             "stock": (reads.BY_STOCK, (stock.pk,), published.filter(stocks=stock)),
             "period": (reads.IN_PERIOD, reads.period_params(start, self.haier.published_at),
-                       published.filter(published_at__gte=start,
-                                        published_at__lt=self.haier.published_at)),
+                       published.in_period(start, self.haier.published_at)),
         }
         for name, (where, params, expected) in cases.items():
             with self.subTest(name):

@@ -4,7 +4,6 @@ import calendar
 import re
 from datetime import date, datetime, timedelta
 
-from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -176,29 +175,18 @@ class ArchiveView(ArticleListView):
         year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
         links = []  # (label, address or None for a day or month without a story)
         if month and not day:
-            days, active = calendar.monthrange(year, month)[1], self._active("day")
+            days = range(1, calendar.monthrange(year, month)[1] + 1)
+            active = reads.periods_with_stories([day_bounds(year, month, d) for d in days])
             links = [(f"{d}日", reverse("articles:archive_day", args=[year, month, d])
-                      if d in active else None) for d in range(1, days + 1)]
+                      if i in active else None) for i, d in enumerate(days)]
         elif not month:
-            active = self._active("month")
+            months = range(1, 13)
+            active = reads.periods_with_stories([day_bounds(year, m) for m in months])
             links = [(f"{m}月", reverse("articles:archive_month", args=[year, m])
-                      if m in active else None) for m in range(1, 13)]
+                      if i in active else None) for i, m in enumerate(months)]
         return super().get_context_data(
             heading=self.heading(), date_links=links, neighbours=self.neighbours(), **kwargs
         )
-
-    def _active(self, unit: str) -> set[int]:
-        """The days of this month or months of this year (Beijing time) with a story: one query."""
-        here = timezone.get_current_timezone()
-        moments = (
-            Article.objects.published()
-            .in_period(self.start, self.end)
-            .order_by()
-            .annotate(at=Trunc("published_at", unit, tzinfo=here))
-            .values_list("at", flat=True)
-            .distinct()
-        )
-        return {getattr(timezone.localtime(moment, here), unit) for moment in moments}
 
     def neighbours(self) -> list[tuple[str, str, str]]:
         """The previous and next year, month or day: [(rel, label, url)], no query."""
