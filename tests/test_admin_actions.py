@@ -46,6 +46,7 @@ class ActionTestCase(TestCase):
 class StatusActionTests(ActionTestCase):
     def test_publish_changes_status_logs_each_article_and_shows_them_publicly(self):
         Article.objects.filter(pk=self.ids[0]).update(status=Article.Status.PUBLISHED)
+        Article.objects.filter(source_format="text").update(needs_review=False, inferred_fields=[])
         response = self.act("publish")
         self.assertRedirects(response, CHANGELIST)
         self.assertEqual(
@@ -63,6 +64,16 @@ class StatusActionTests(ActionTestCase):
         future.save()
         response = self.act("publish", ids=[future.pk], follow=True)
         self.assertEqual(messages_of(response), ["已发布 1 篇稿件；其中 1 篇发布时间在未来，届时自动上线。"])
+
+    def test_publish_skips_flagged_stories_and_names_them(self):
+        flagged = Article.objects.filter(needs_review=True).order_by("-published_at")
+        titles = list(flagged.values_list("title", flat=True))
+        self.assertEqual(len(titles), 2)  # the two page dumps: title and date guessed
+        response = self.act("publish", follow=True)
+        self.assertEqual(messages_of(response), [
+            "已发布 3 篇稿件。",
+            f"未发布需复核的稿件：《{titles[0]}》、《{titles[1]}》。请逐篇打开核对后再发布。"])
+        self.assertEqual(set(flagged.values_list("status", flat=True)), {Article.Status.REVIEW})
 
     def test_send_back_to_review(self):
         Article.objects.update(status=Article.Status.PUBLISHED)
@@ -83,6 +94,7 @@ class StatusActionTests(ActionTestCase):
 
     def test_select_across_applies_to_the_whole_filtered_result(self):
         Article.objects.filter(pk=self.ids[0]).update(status=Article.Status.DRAFT)
+        Article.objects.update(needs_review=False, inferred_fields=[])
         response = self.client.post(
             f"{CHANGELIST}?status__exact=review",
             {"action": "publish", "_selected_action": [self.ids[1]], "select_across": "1",

@@ -118,7 +118,12 @@ class EditorWorkflowBrowserTests(BrowserTestCase):
         self.screenshot(preview, "admin_preview")
         preview.close()
 
+        # Publishing asks for the guessed date to be checked first.
         page.select_option("#id_status", "published")
+        page.click("input[name=_save]")
+        page.wait_for_selector(".field-confirm_inferred .errorlist")
+        self.assertIn("发布时间", page.inner_text(".field-confirm_inferred .errorlist"))
+        page.check("#id_confirm_inferred")
         page.click("input[name=_save]")
         page.wait_for_selector(".messagelist .success")
         self.article.refresh_from_db()

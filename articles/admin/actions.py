@@ -66,10 +66,22 @@ def _set_status(request, queryset, *, status: str, only_from=None) -> list[Artic
 
 @admin.action(description="发布所选稿件", permissions=["change"])
 def publish(modeladmin, request, queryset):
-    changed = _set_status(request, queryset, status=Status.PUBLISHED)
+    """Publish the chosen stories, except those flagged 需复核: their guessed fields or source
+    changes wait for an editor's look, one story at a time."""
+    flagged = list(editable(queryset).filter(needs_review=True).exclude(status=Status.PUBLISHED)
+                   .order_by("-published_at").values_list("title", flat=True)[:FLAGGED_NAMED + 1])
+    changed = _set_status(request, queryset.filter(needs_review=False), status=Status.PUBLISHED)
     scheduled = sum(1 for article in changed if not article.is_published)
     note = f"；其中 {scheduled} 篇发布时间在未来，届时自动上线" if scheduled else ""
     modeladmin.message_user(request, f"已发布 {len(changed)} 篇稿件{note}。", messages.SUCCESS)
+    if flagged:
+        named = "、".join(f"《{title}》" for title in flagged[:FLAGGED_NAMED])
+        more = " 等" if len(flagged) > FLAGGED_NAMED else ""
+        modeladmin.message_user(
+            request, f"未发布需复核的稿件：{named}{more}。请逐篇打开核对后再发布。", messages.WARNING)
+
+
+FLAGGED_NAMED = 5  # flagged stories a bulk publish names before "等"
 
 
 @admin.action(description="退回待审", permissions=["change"])

@@ -22,7 +22,8 @@ from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
 from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import NOT_SHOWN, Article
-from articles.search import filter_matching, parse_query
+from articles.search.filters import filter_matching
+from articles.search.query import parse_query
 from articles.tracked import LABELS, decode_datetime
 
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
@@ -38,7 +39,7 @@ def search_articles(queryset, query: str):
     """Return (`queryset` narrowed to the articles matching `query`, a problem to show or "").
 
     An id-like query (NW202202212282659685, 202112082206672930) looks up the external id;
-    anything else goes through the full-text index of articles.search, so 海尔 finds the
+    anything else goes through the full-text index (articles.search.filters), so 海尔 finds the
     苏宁易购与海尔… story by its bigrams, in titles and bodies alike.
     """
     query = query.strip()
@@ -100,6 +101,9 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
     readonly_fields = PROVENANCE
     save_on_top = True
     change_list_template = "admin/articles/change_list_fast_dates.html"
+
+    class Media:
+        js = ("admin/newsroom-edit.js",)
     fieldsets = (
         ("内容", {"fields": ("title", "summary", "body")}),
         ("分类", {"fields": ("source", "category", "tags", "stocks")}),
@@ -144,6 +148,9 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # a story written by hand has no provenance yet
             return self.fieldsets[:-1]
+        if obj.inferred_fields:
+            (name, options), *rest = self.fieldsets
+            return ((name, {**options, "fields": (*options["fields"], "confirm_inferred")}), *rest)
         return self.fieldsets
 
     def view_on_site(self, obj):
@@ -167,13 +174,23 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
         return message
 
     def save_model(self, request, obj, form, change):
-        # Saving the form is the editor's check of the inferred title and date: they were on
-        # the screen, marked. Source changes still wait for an explicit decision.
+        # Guessed fields stay flagged until the editor ticks that they checked them, or
+        # writes them anew. Source changes still wait for an explicit decision.
         if change and obj.inferred_fields:
-            obj._inferred_reviewed = True  # for construct_change_message(), called after us
-            obj.inferred_fields = []
-            obj.needs_review = bool(pending_fields(obj))
+            checked = form.cleaned_data.get("confirm_inferred")
+            left = [] if checked else [name for name in obj.inferred_fields if name not in form.edited]
+            if left != obj.inferred_fields:
+                obj._inferred_reviewed = True  # for construct_change_message(), called after us
+                obj.inferred_fields = left
+                obj.needs_review = bool(left or pending_fields(obj))
+        if change and not form.has_changed() and not getattr(obj, "_inferred_reviewed", False):
+            return  # a save that changes nothing changes nothing (not even updated_at)
         super().save_model(request, obj, form, change)
+
+    def log_change(self, request, obj, message):
+        if message == []:
+            return None  # nothing changed: no history entry
+        return super().log_change(request, obj, message)
 
     # --- provenance panel ----------------------------------------------------------------
 
