@@ -463,3 +463,37 @@ class Tombstone(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Revision(models.Model):
+    """One change to a story: who or which import run made it, which fields it changed, and
+    every tracked field as the story stood afterwards (articles/revisions.py)."""
+
+    class Kind(models.TextChoices):
+        IMPORTED = "imported", _("导入")
+        IMPORT_UPDATE = "import_update", _("导入更新")
+        EDIT = "edit", _("编辑保存")
+        ACCEPT = "accept", _("采用来源版本")
+        KEEP = "keep", _("保留编辑")
+        BULK = "bulk", _("批量操作")
+        RESTORE = "restore", _("恢复版本")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("编辑"), on_delete=models.SET_NULL,
+                             null=True, blank=True, related_name="+")
+    import_run = models.ForeignKey(ImportRun, verbose_name=_("导入批次"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    fields = models.JSONField(_("修改的字段"), default=list)
+    values = models.JSONField(_("内容"), default=dict)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["article", "-created_at", "-id"], name="revision_article_idx")]
+        verbose_name = _("修订版本")
+        verbose_name_plural = _("修订版本")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"

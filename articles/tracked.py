@@ -156,6 +156,9 @@ FIELDS = (
     Tags("tags", "标签"),
     Stocks("stocks", "股票"),
     Text("original_url", "原文链接", blank_is_null=True),
+    # Editors' fields: in revisions (articles/revisions.py), never imported.
+    Text("status", "状态", imported=False),
+    Text("slug", "网址标识", imported=False, max_length=columns.SLUG),
 )
 BY_NAME = {field.name: field for field in FIELDS}
 # The fields the importer writes and keeps writing until an editor changes them.

@@ -3,15 +3,19 @@ another editor's work (issue 15). The forms are posted as a browser posts them: 
 the change page renders, textareas with CRLF line ends."""
 
 
+from datetime import timedelta
+
 import lxml.html
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article
 from tests.admin_support import (
     SEEDS,
     SUNING_HAIER,
     import_files,
+    make_editor,
     make_superuser,
     seed_copy,
     temp_dir,
@@ -163,3 +167,62 @@ class InferredFieldTests(TestCase):
         self.client.post(url, form_as_posted(page, confirm_inferred="on"))
         dump.refresh_from_db()
         self.assertEqual((dump.needs_review, dump.inferred_fields), (False, []))
+
+
+class PresenceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_files(SEEDS, status="published")
+        cls.chief = make_superuser()
+        cls.editor = make_editor()
+        cls.article = Article.objects.get(external_id=SUNING_HAIER)
+
+    def setUp(self):
+        from django.core.cache import cache
+
+        cache.clear()
+
+    def test_the_form_shows_who_else_has_the_story_open(self):
+        url = reverse("admin:articles_article_change", args=[self.article.pk])
+        self.client.force_login(self.chief)
+        first = self.client.get(url).content.decode()
+        self.assertIn('class="nr-presence" role="status"', first)
+        self.assertIn(" hidden>", first.split('class="nr-presence"', 1)[1][:200])
+        other = self.client_class()
+        other.force_login(self.editor)
+        second = other.get(url).content.decode()
+        banner = second.split('class="nr-presence"', 1)[1][:400]
+        self.assertNotIn(" hidden>", banner)
+        self.assertIn("chief", banner)
+        ping = self.client.post(reverse("admin:articles_article_editing", args=[self.article.pk]))
+        self.assertEqual(ping.json()["others"], ["editor"])
+
+    def test_the_heartbeat_needs_a_login(self):
+        ping = self.client.post(reverse("admin:articles_article_editing", args=[self.article.pk]))
+        self.assertEqual(ping.status_code, 302)
+
+
+class ScheduledTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_files(SEEDS, status="published")
+        cls.chief = make_superuser()
+        cls.article = Article.objects.get(external_id=SUNING_HAIER)
+        cls.article.published_at = timezone.now() + timedelta(days=1)
+        cls.article.save()
+
+    def setUp(self):
+        self.client.force_login(self.chief)
+
+    def test_a_scheduled_story_is_labelled_filtered_and_queued(self):
+        changelist = reverse("admin:articles_article_changelist")
+        listed = self.client.get(changelist).content.decode()
+        self.assertEqual(listed.count("nr-status-scheduled"), 1)
+        scheduled = self.client.get(changelist, {"schedule": "scheduled"})
+        self.assertEqual([a.pk for a in scheduled.context["cl"].result_list], [self.article.pk])
+        live = self.client.get(changelist, {"schedule": "live"})
+        self.assertNotIn(self.article.pk, [a.pk for a in live.context["cl"].result_list])
+        self.assertEqual(len(live.context["cl"].result_list), 2)  # the two page dumps wait in review
+        start = self.client.get(reverse("admin:index")).content.decode()
+        self.assertIn("即将定时上线", start)
+        self.assertIn(self.article.title, start)

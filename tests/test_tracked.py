@@ -39,8 +39,8 @@ class StoredFormTests(TestCase):
         other.refresh_from_db()
         self.assertEqual(tracked.read(other, [f.name for f in tracked.FIELDS]), values)
 
-    def test_only_the_section_is_not_the_importers(self):
-        self.assertEqual([f.name for f in tracked.FIELDS if not f.imported], ["category"])
+    def test_the_section_status_and_address_are_not_the_importers(self):
+        self.assertEqual([f.name for f in tracked.FIELDS if not f.imported], ["category", "status", "slug"])
         self.assertEqual(set(tracked.LABELS), {f.name for f in tracked.FIELDS})
 
     def test_a_body_is_kept_as_its_digest_and_both_forms_agree(self):

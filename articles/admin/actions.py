@@ -5,13 +5,15 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 
+from articles import revisions
 from articles.admin.common import log_changes, pages_changed
 from articles.admin.forms import AddTagsForm, SetCategoryForm
 from articles.categorize import reclassify
 from articles.ingest.review import accept_source, keep_edits, pending_fields
-from articles.models import Article
+from articles.models import Article, Revision
 
 Status = Article.Status
+Kind = Revision.Kind
 
 
 def editable(queryset):
@@ -54,11 +56,13 @@ def _set_status(request, queryset, *, status: str, only_from=None) -> list[Artic
     with transaction.atomic():
         # One save per article, not queryset.update(): post_save receivers (public page
         # caches) must hear about every story that appears or disappears.
+        note = f"状态改为「{Status(status).label}」（批量操作）"
         for article in rows:
-            article.status = status
-            article.save(update_fields=["status", "updated_at"])
+            with revisions.change(article, Kind.BULK, user=request.user, note=note):
+                article.status = status
+                article.save(update_fields=["status", "updated_at"])
             changed.append(article)
-        log_changes(request, changed, f"状态改为「{Status(status).label}」（批量操作）")
+        log_changes(request, changed, note)
     if changed:
         pages_changed()
     return changed
@@ -106,11 +110,13 @@ def set_category(modeladmin, request, queryset):
     category = form.cleaned_data["category"]
     changed = []
     with transaction.atomic():
+        note = f"栏目改为「{category}」（批量操作）"
         for article in editable(queryset).exclude(category=category):
-            article.category = category
-            article.save(update_fields=["category", "updated_at"])
+            with revisions.change(article, Kind.BULK, user=request.user, note=note):
+                article.category = category
+                article.save(update_fields=["category", "updated_at"])
             changed.append(article)
-        log_changes(request, changed, f"栏目改为「{category}」（批量操作）")
+        log_changes(request, changed, note)
     pages_changed()
     modeladmin.message_user(
         request, f"已将 {len(changed)} 篇稿件归入「{category}」。", messages.SUCCESS
@@ -126,11 +132,13 @@ def add_tags(modeladmin, request, queryset):
             modeladmin, request, queryset, form=form, title="为所选稿件添加标签"
         )
     names = form.cleaned_data["tags"]
-    articles = list(editable(queryset).only("id", "title"))
+    articles = list(editable(queryset))
+    note = f"添加标签：{'、'.join(names)}（批量操作）"
     with transaction.atomic():
         for article in articles:
-            article.tags.add(*names)
-        log_changes(request, articles, f"添加标签：{'、'.join(names)}（批量操作）")
+            with revisions.change(article, Kind.BULK, user=request.user, note=note):
+                article.tags.add(*names)
+        log_changes(request, articles, note)
     pages_changed()
     modeladmin.message_user(
         request, f"已为 {len(articles)} 篇稿件添加标签：{'、'.join(names)}。", messages.SUCCESS
@@ -144,7 +152,7 @@ def _decide(modeladmin, request, queryset, *, decide, verb: str) -> None:
         for article in editable(queryset).filter(needs_review=True):
             if not pending_fields(article):
                 continue
-            fields = decide(article)
+            fields = decide(article, user=request.user)
             if fields:
                 decided.append(article)
         log_changes(request, decided, f"{verb}（批量操作）")

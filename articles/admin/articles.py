@@ -12,14 +12,16 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from articles import identity
+from articles import identity, revisions
 from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
 from articles.admin.common import PublicPagesMixin, pages_changed
+from articles.admin import presence
 from articles.admin.diff import review_rows
-from articles.admin.filters import ImportRunFilter, NeedsReviewFilter
+from articles.admin.filters import ImportRunFilter, NeedsReviewFilter, ScheduleFilter
 from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
+from articles.admin.revisions import RevisionViews
 from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import NOT_SHOWN, Article
 from articles.search.filters import filter_matching
@@ -80,13 +82,13 @@ class ArticleChangeList(FastDateHierarchyChangeList):
 
 
 @admin.register(Article)
-class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
+class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = (
         "title_cell", "source", "category", "status_badge", "published_local", "stock_symbols",
     )
     list_display_links = ("title_cell",)
-    list_filter = ("status", NeedsReviewFilter, "source", "category", ImportRunFilter)
+    list_filter = ("status", ScheduleFilter, NeedsReviewFilter, "source", "category", ImportRunFilter)
     date_hierarchy = "published_at"
     search_fields = ("title",)  # shows the box; search_articles() does the matching
     search_help_text = "按标题、正文或外部编号搜索，支持中文（如：海尔）；多个词用空格分隔。"
@@ -130,6 +132,9 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
 
     @admin.display(description="状态", ordering="status")
     def status_badge(self, obj):
+        if obj.status == Article.Status.PUBLISHED and not obj.is_published:
+            return format_html('<span class="nr-status nr-status-scheduled" title="{}">定时</span>',
+                               f"{timezone.localtime(obj.published_at):%Y-%m-%d %H:%M} 自动上线")
         return format_html(
             '<span class="nr-status nr-status-{}">{}</span>', obj.status, obj.get_status_display()
         )
@@ -161,6 +166,9 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
             pending = pending_fields(obj)
             context.update(
                 preview_url=reverse("admin:articles_article_preview", args=[obj.pk]),
+                revisions_url=reverse("admin:articles_article_revisions", args=[obj.pk]),
+                editing_url=reverse("admin:articles_article_editing", args=[obj.pk]),
+                other_editors=presence.here(obj.pk, request.user),
                 review_url=reverse("admin:articles_article_review", args=[obj.pk]),
                 review_rows=review_rows(obj, pending) if pending else [],
                 review_meta=review_meta(obj) if pending else {},
@@ -185,7 +193,14 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
                 obj.needs_review = bool(left or pending_fields(obj))
         if change and not form.has_changed() and not getattr(obj, "_inferred_reviewed", False):
             return  # a save that changes nothing changes nothing (not even updated_at)
+        if change:
+            revisions.baseline(obj.pk)  # the story as it stood, if this is its first change
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if form.has_changed() or not change:
+            revisions.record(form.instance, revisions.Kind.EDIT, user=request.user)
 
     def log_change(self, request, obj, message):
         if message == []:
@@ -259,11 +274,16 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
                 name="articles_article_preview",
             ),
             path(
+                "<path:object_id>/editing/",
+                self.admin_site.admin_view(require_POST(self.editing_view)),
+                name="articles_article_editing",
+            ),
+            path(
                 "<path:object_id>/review/",
                 self.admin_site.admin_view(require_POST(self.review_view)),
                 name="articles_article_review",
             ),
-        ] + super().get_urls()
+        ] + self.revision_urls() + super().get_urls()
 
     def _article_or_404(self, request, object_id) -> Article:
         article = self.get_object(request, unquote(object_id))
@@ -289,6 +309,13 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
+    def editing_view(self, request, object_id):
+        """An open change form's heartbeat: who else has the story open."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        return presence.ping_response(article.pk, request.user)
+
     def review_view(self, request, object_id):
         """Apply an editor's decision on a source change: take the source's value or keep theirs."""
         article = self._article_or_404(request, object_id)
@@ -298,7 +325,7 @@ class ArticleAdmin(PublicPagesMixin, admin.ModelAdmin):
         decide = {"accept": accept_source, "keep": keep_edits}.get(decision)
         if decide is None:
             return HttpResponseBadRequest("unknown decision")
-        done = decide(article, fields=[field] if field else None)
+        done = decide(article, fields=[field] if field else None, user=request.user)
         if done:
             pages_changed()
             verb = "采用来源版本" if decision == "accept" else "保留编辑"

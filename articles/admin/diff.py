@@ -92,7 +92,7 @@ def body_diff(old_html: str, new_html: str) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 (rows are built with format_html)
 
 
-def _display(field: str, value) -> str:
+def display(field: str, value) -> str:
     """Return an encoded value (see articles.ingest.review) as an editor reads it."""
     if value in (None, "", []):
         return "（空）"
@@ -105,12 +105,19 @@ def _display(field: str, value) -> str:
         return str(Category.objects.filter(pk=value).first() or f"#{value}（已删除）")
     if field in ("tags", "stocks"):
         return "、".join(value)
+    if field == "status" and value in Article.Status.values:
+        return str(Article.Status(value).label)
     return str(value)
 
 
 def field_diff(article: Article, field: str, source_value) -> SafeString:
     """Return HTML showing how the source's value of `field` differs from the article's."""
-    current = BY_NAME[field].read(article)
+    return values_diff(field, BY_NAME[field].read(article), source_value)
+
+
+def values_diff(field: str, current, source_value, *, added_label: str = "来源新增",
+                removed_label: str = "来源去掉") -> SafeString:
+    """Return HTML showing how the stored value `source_value` of `field` differs from `current`."""
     if field == "body":
         return body_diff(current or "", source_value or "")
     if field in ("tags", "stocks"):
@@ -118,14 +125,14 @@ def field_diff(article: Article, field: str, source_value) -> SafeString:
         added = "、".join(sorted(theirs - mine)) or "无"
         removed = "、".join(sorted(mine - theirs)) or "无"
         return format_html(
-            '来源新增：<ins class="nr-ins">{}</ins>；来源去掉：<del class="nr-del">{}</del>',
-            added, removed,
+            '{}：<ins class="nr-ins">{}</ins>；{}：<del class="nr-del">{}</del>',
+            added_label, added, removed_label, removed,
         )
-    if field in ("title", "summary", "original_url"):
+    if field in ("title", "summary", "original_url", "slug"):
         return inline_diff(current or "", source_value or "")
     return format_html(
         '<del class="nr-del">{}</del> → <ins class="nr-ins">{}</ins>',
-        _display(field, current), _display(field, source_value),
+        display(field, current), display(field, source_value),
     )
 
 
@@ -138,8 +145,8 @@ def review_rows(article: Article, pending: dict) -> list[dict]:
         rows.append({
             "field": field,
             "label": LABELS.get(field, field),
-            "current": _display(field, BY_NAME[field].read(article)) if whole else None,
-            "source": _display(field, value) if whole else None,
+            "current": display(field, BY_NAME[field].read(article)) if whole else None,
+            "source": display(field, value) if whole else None,
             "diff": field_diff(article, field, value),
         })
     return rows

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from articles.models import ImportRun
+from articles.models import Article, ImportRun
 
 RECENT_RUNS = 15
 
@@ -31,6 +31,23 @@ class NeedsReviewFilter(admin.SimpleListFilter):
             return queryset.filter(needs_review=True).exclude(inferred_fields=[])
         if value == "no":
             return queryset.filter(needs_review=False)
+        return queryset
+
+
+class ScheduleFilter(admin.SimpleListFilter):
+    """Published stories whose time has come, and those scheduled (定时) for later."""
+
+    title = "上线时间"
+    parameter_name = "schedule"
+
+    def lookups(self, request, model_admin):
+        return [("scheduled", "定时发布（尚未上线）"), ("live", "已上线")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "scheduled":
+            return queryset & Article.objects.scheduled()
+        if self.value() == "live":
+            return queryset & Article.objects.published()
         return queryset
 
 

@@ -12,7 +12,7 @@ editor has checked yet; the admin empties it when an editor saves the article's 
 
 from django.db import transaction
 
-from articles import tracked
+from articles import revisions, tracked
 from articles.models import Article
 
 
@@ -21,11 +21,12 @@ def pending_fields(article: Article) -> dict:
     return dict((article.pending_changes or {}).get("fields") or {})
 
 
-def _decide(article: Article, fields: list[str] | None, *, take_source: bool) -> list[str]:
+def _decide(article: Article, fields: list[str] | None, *, take_source: bool, user=None) -> list[str]:
     pending = pending_fields(article)
     chosen = [name for name in pending if fields is None or name in fields]
     if not chosen:
         return []
+    revisions.baseline(article.pk)
     imported = dict(article.imported_values or {})
     for name in chosen:
         value = pending.pop(name)
@@ -36,16 +37,19 @@ def _decide(article: Article, fields: list[str] | None, *, take_source: bool) ->
     article.pending_changes = {**article.pending_changes, "fields": pending} if pending else {}
     article.needs_review = bool(pending) or bool(article.inferred_fields)
     article.save()
+    labels = "、".join(tracked.LABELS[name] for name in chosen)
+    revisions.record(article, revisions.Kind.ACCEPT if take_source else revisions.Kind.KEEP,
+                     user=user, note=labels, always=True)
     return chosen
 
 
 @transaction.atomic
-def accept_source(article: Article, *, fields: list[str] | None = None) -> list[str]:
+def accept_source(article: Article, *, fields: list[str] | None = None, user=None) -> list[str]:
     """Apply the source's pending values (all, or only `fields`); return the fields applied."""
-    return _decide(article, fields, take_source=True)
+    return _decide(article, fields, take_source=True, user=user)
 
 
 @transaction.atomic
-def keep_edits(article: Article, *, fields: list[str] | None = None) -> list[str]:
+def keep_edits(article: Article, *, fields: list[str] | None = None, user=None) -> list[str]:
     """Discard the source's pending values (all, or only `fields`); return the fields kept."""
-    return _decide(article, fields, take_source=False)
+    return _decide(article, fields, take_source=False, user=user)

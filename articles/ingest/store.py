@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import identity, tracked
+from articles import identity, revisions, tracked
 from articles.categorize import Sections, rules_of
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
@@ -345,6 +345,8 @@ def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
         if kept_new == before:
             continue  # the source did not change this field
         if spec.kept(current[name]) == before:
+            if not applied:
+                revisions.baseline(article.pk)  # the story as it stood, before the first change
             applied.append(name)
             imported[name] = kept_new
             spec.assign(article, given[name])  # the rows in hand: no look-up again
@@ -374,6 +376,8 @@ def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
     article.imported_at = now
     article.import_run_id = run_id
     article.save()
+    if applied:
+        revisions.record(article, revisions.Kind.IMPORT_UPDATE, run_id=run_id)
     return StoreResult(outcome, article, notes_of(parsed), pending=sorted(pending))
 
 
