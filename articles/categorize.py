@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from articles.models import Article, Category
-from articles.search import plain_text
+from articles.search.tokens import plain_text
 
 BATCH_SIZE = 500
 TITLE_WEIGHT = 3

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import NOT_SHOWN, Article, ArticleTag, Category, Source
-from articles.search import plain_text
+from articles.search.tokens import plain_text
 from articles.views.lists import stock_for_symbol
 
 # Characters XML 1.0 forbids; Django's feed writer refuses them with an exception (a 500).

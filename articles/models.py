@@ -16,7 +16,8 @@ from taggit.models import ItemBase, TagBase
 from articles import columns
 from articles.ingest.cleaning import sanitise
 from articles.links import path_to, remembered_path
-from articles.search import TokenVectorField, html_to_text, search_document
+from articles.search.fields import TokenVectorField
+from articles.search.tokens import html_to_text, search_document
 from articles.text import ascii_slug, story_slug
 
 

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from articles import search
+from articles.search.highlight import excerpt
+from articles.search.highlight import highlight as highlight_terms
+from articles.search.tokens import plain_text
 
 _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"(https?://[^\"]+)\"", re.IGNORECASE)
 # The cleaner marks a caption line whose picture the source did not carry (ingest/cleaning.py).
@@ -138,7 +140,7 @@ def story_time(moment) -> str:
 
 
 def highlight(text: str, terms) -> SafeString:
-    return search.highlight(text, terms or ())
+    return highlight_terms(text, terms or ())
 
 
 def search_excerpt(article, terms) -> SafeString:
@@ -146,8 +148,8 @@ def search_excerpt(article, terms) -> SafeString:
     terms = terms or ()
     summary = article.summary or ""
     if any(term.lower() in summary.lower() for term in terms):
-        return search.excerpt(summary, terms)
-    return search.excerpt(search.plain_text(article.body), terms)
+        return excerpt(summary, terms)
+    return excerpt(plain_text(article.body), terms)
 
 
 def page_url(request, number: int) -> str:

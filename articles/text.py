@@ -17,7 +17,10 @@ INVISIBLE = re.compile(
 )
 LINE_BREAKS = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_HAN_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
+# Han characters (CJK unified ideographs, extension A, compatibility ideographs), as the body
+# of a character class: what slugs spell in pinyin and search cuts into bigrams.
+HAN = r"\u3400-\u9fff\uf900-\ufaff"
+_HAN_RUNS = re.compile(rf"([{HAN}]+)")
 
 
 def story_slug(external_id: str | None, title: str) -> str:

@@ -15,7 +15,7 @@ from articles.ingest.dates import SITE_TZ, plausible
 from articles.ingest.formats import parse_story
 from articles.ingest.formats.base import InvalidYAML, NotAStory, ParseError, infer_title, summarise
 from articles.ingest.reading import Refused, read_file
-from articles.search import search_document
+from articles.search.tokens import search_document
 from articles.text import clean_line, story_slug
 
 __all__ = ["SITE_TZ", "InvalidYAML", "NotAStory", "ParseError", "ParsedArticle", "infer_title", "parse_bytes",

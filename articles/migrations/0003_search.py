@@ -1,4 +1,4 @@
-"""The full-text index over Article.search_text (CJK bigram tokens, see articles/search.py).
+"""The full-text index over Article.search_text (CJK bigram tokens, see articles/search/tokens.py).
 
 SQLite: an external-content FTS5 table kept in sync by triggers. The `ascii` tokenizer splits
 on ASCII spaces and punctuation only and keeps every non-ASCII character as part of a token,
@@ -6,14 +6,14 @@ so a bigram such as 海尔 stays one token (search_text holds only CJK and [a-z0
 Triggers, not signals, so bulk writes by the importer are indexed too.
 
 Caution: when a later migration alters articles_article on SQLite, Django rebuilds the table
-and the triggers are dropped with the old one; tests/test_search.py checks that they exist.
+and the triggers are dropped with the old one; tests/test_search_filters.py checks that they exist.
 Re-create them with `install_sqlite_index` below if that ever happens.
 
 PostgreSQL: a GIN expression index over to_tsvector('simple', search_text). The default
 parser keeps each space-separated CJK bigram as one word in a UTF-8 database whatever its
 locale (non-ASCII characters count as letters under C), and 'simple' neither stems nor drops
 anything. A second GIN index over the title's tokens (computed in SQL) finds title hits
-without touching every body match. articles.search repeats both expressions exactly.
+without touching every body match. articles.search.filters repeats both expressions exactly.
 """
 
 from django.db import migrations
@@ -49,7 +49,7 @@ SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS articles_article_fts_update",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 ]
-# The title's tokens, computed in SQL exactly as articles.search.search_document() does for
+# The title's tokens, computed in SQL exactly as articles.search.tokens.search_document() does for
 # one part (ASCII words lower-cased, CJK bigrams, a lone character as itself, plus the
 # characters that end a run): ranking title hits first must not touch every body match.
 POSTGRES_TITLE_TOKENS = r"""
@@ -73,7 +73,7 @@ POSTGRES_INSTALL = [
     POSTGRES_TITLE_TOKENS,
     "CREATE INDEX IF NOT EXISTS article_title_search_idx ON articles_article "
     "USING gin (articles_title_tokens(title))",
-    # articles.search_pages routes a query by the frequencies ANALYZE keeps for the 10 x
+    # articles.search.pages routes a query by the frequencies ANALYZE keeps for the 10 x
     # target most common lexemes, and a news archive has many common bigrams. ANALYZE re-parses each sampled row (300 per unit of target): about a
     # minute at 100,000 articles, in autovacuum's background.
     "ALTER INDEX article_search_idx ALTER COLUMN 1 SET STATISTICS 400",
@@ -98,7 +98,7 @@ def install_sqlite_index(schema_editor):
 def refresh_search_text(apps):
     # search_document() gained a tail of run-final characters (one-character queries): bring
     # rows stored before that up to date. The historical model has no save() logic.
-    from articles.search import html_to_text, search_document
+    from articles.search.tokens import html_to_text, search_document
 
     Article = apps.get_model("articles", "Article")
     batch = []

@@ -2,7 +2,7 @@
 
 The expression index made the server run the text search parser over every new article's
 ~1,600 tokens on insert: about half of a PostgreSQL import's time. The application now sends
-the distinct tokens (articles.search.vector_literal) and the index covers the column. Rows
+the distinct tokens (articles.search.tokens.vector_literal) and the index covers the column. Rows
 written before are filled here; triggers fill the column for any later writer that leaves it
 NULL or changes search_text without it (raw SQL, queryset.update(), a bulk write), so search
 never silently misses a row. The application's own writes never fire them.
@@ -14,7 +14,7 @@ On a large table the UPDATE rewrites every row once (3 minutes for 120,000 artic
 
 from django.db import migrations
 
-import articles.search
+import articles.search.fields
 from articles.migrations._postgresql import on_postgresql
 
 FILL_NULL = """
@@ -33,7 +33,7 @@ FORWARD = [
     "UPDATE articles_article SET search_vector = "
     "strip(to_tsvector('simple'::regconfig, search_text)) WHERE search_vector IS NULL",
     "CREATE INDEX article_search_idx ON articles_article USING gin (search_vector)",
-    # articles.search_pages reads the lexeme frequencies ANALYZE keeps (see 0003).
+    # articles.search.pages reads the lexeme frequencies ANALYZE keeps (see 0003).
     "ALTER TABLE articles_article ALTER COLUMN search_vector SET STATISTICS 400",
     FILL_NULL,
     "CREATE TRIGGER articles_article_fill_search_vector BEFORE INSERT ON articles_article"
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="article",
             name="search_vector",
-            field=articles.search.TokenVectorField(blank=True, editable=False, null=True),
+            field=articles.search.fields.TokenVectorField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD), elidable=False),
     ]

@@ -11,7 +11,7 @@ SQLite keeps the column NULL: it finds title hits with its FTS5 table and strpos
 
 from django.db import migrations
 
-import articles.search
+import articles.search.fields
 from articles.migrations._postgresql import on_postgresql
 
 FILL = """
@@ -28,7 +28,7 @@ FORWARD = [
     "DROP INDEX IF EXISTS article_title_search_idx",
     "UPDATE articles_article SET title_vector = articles_title_tokens(title)",
     "CREATE INDEX article_title_search_idx ON articles_article USING gin (title_vector)",
-    # articles.search_pages reads the lexeme frequencies ANALYZE keeps (see 0003).
+    # articles.search.pages reads the lexeme frequencies ANALYZE keeps (see 0003).
     "ALTER TABLE articles_article ALTER COLUMN title_vector SET STATISTICS 400",
     FILL,
     "CREATE TRIGGER articles_article_fill_title_vector BEFORE INSERT ON articles_article"
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="article",
             name="title_vector",
-            field=articles.search.TokenVectorField(
+            field=articles.search.fields.TokenVectorField(
                 blank=True, editable=False, null=True, tokens_from="title_tokens"
             ),
         ),

@@ -1,4 +1,4 @@
-"""Search: /search/?q=海尔. Parsing, ranking and paging live in articles.search(_pages)."""
+"""Search: /search/?q=海尔. Parsing, ranking and paging live in articles.search."""
 
 import re
 
@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.views.generic import TemplateView
 
 from articles.models import Stock
-from articles.search import parse_query
-from articles.search_pages import MAX_PAGES, search_page
+from articles.search.pages import MAX_PAGES, search_page
+from articles.search.query import parse_query
 from articles.views.base import PageMeta, PublicPageMixin, page_number
 from articles.views.lists import SYMBOL
 

@@ -1,6 +1,6 @@
 """One page of search results, fast whatever the size of the archive.
 
-Ranking (title hits first, then newest first) is search_articles() in articles/search.py;
+Ranking (title hits first, then newest first) is search_articles() in filters.py;
 this module produces the same order page by page without sorting every match. On SQLite the
 FTS5 query is exact and ranked in one go. On PostgreSQL the GIN index gives candidates that
 contain every token, and:
@@ -18,16 +18,17 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from articles.search import (
-    _TITLE_VECTOR,
-    SearchQuery,
-    _in_title,
-    _matches,
-    _phrase_filter,
-    _tsquery_filter,
-    parse_query,
+from articles import reads
+from articles.models import Article
+from articles.search.filters import (
+    TITLE_VECTOR,
+    filter_matching,
+    in_title,
+    phrase_filter,
     search_articles,
+    tsquery_filter,
 )
+from articles.search.query import SearchQuery, parse_query
 
 
 @dataclass
@@ -65,8 +66,6 @@ RECENT = 1500
 
 def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
     """Return page `page` of the results for `query`, in a bounded number of queries."""
-    from articles import reads
-
     parsed = query if isinstance(query, SearchQuery) else parse_query(query)
     page = max(1, min(page, MAX_PAGES))
     if not parsed:
@@ -93,12 +92,10 @@ def _title_hits(query: SearchQuery, limit: int) -> list[int]:
     checked first, which fills a page in a few rows when hits are spread over time; only if
     they cluster in the past are all title hits sorted, a cost bounded by how many there are.
     """
-    from articles.models import Article
-
     hits = (
         Article.objects.published()
-        .filter(_tsquery_filter(_TITLE_VECTOR, query))
-        .filter(_in_title(query))
+        .filter(tsquery_filter(TITLE_VECTOR, query))
+        .filter(in_title(query))
         .values_list("pk", "published_at")
         .order_by()  # the model's ordering would sort every match before any LIMIT
     )
@@ -140,15 +137,15 @@ def _body_hits(query: SearchQuery, limit: int) -> list[int]:
     (中国经济 where 中国, 国经, 经济 abound) falls through to ranking every candidate.
     The frequencies ANALYZE keeps for the index's lexemes pick the way (see _estimate).
     """
-    from articles.models import Article
-
-    matches = _matches(query).exclude(_in_title(query)).values_list("pk", "published_at").order_by()
+    # Published articles with every token of `query`, phrases not yet checked for adjacency.
+    matches = filter_matching(Article.objects.published(), query, adjacent=False)
+    matches = matches.exclude(in_title(query)).values_list("pk", "published_at").order_by()
     common = _estimate(query) >= CANDIDATES or _at_least(matches, CANDIDATES)  # (the estimate was low)
     if common:
         found = _newest_among_recent(
-            Article.objects.published().exclude(_in_title(query)), "search_text",
+            Article.objects.published().exclude(in_title(query)), "search_text",
             "strpos(' ' || recent.search_text || ' ', %s) > 0",
-            [" " + " ".join(p.tokens) + ("" if p.prefix else " ") for p in query.phrases], limit,
+            [phrase.needle for phrase in query.phrases], limit,
         )
         if len(found) >= limit:
             return found
@@ -221,15 +218,13 @@ def _newest_among_recent(articles, column: str, check: str, values: list[str], l
 
 def _adjacent(ranked: list[int], query: SearchQuery, limit: int) -> list[int]:
     """Return the first `limit` of `ranked` whose phrases are adjacent, checking lazily."""
-    from articles.models import Article
-
     found: list[int] = []
     start, size = 0, limit * 2 + 20
     while start < len(ranked) and len(found) < limit:
         chunk = ranked[start : start + size]
         good = set(
             Article.objects.filter(pk__in=chunk)
-            .filter(_phrase_filter(query))
+            .filter(phrase_filter(query))
             .values_list("pk", flat=True)
         )
         found.extend(pk for pk in chunk if pk in good)
