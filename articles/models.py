@@ -262,6 +262,7 @@ class Article(models.Model):
         REVIEW = "review", _("待审")
         PUBLISHED = "published", _("已发布")
         REJECTED = "rejected", _("已拒绝")
+        TRASHED = "trashed", _("回收站")
 
     title = models.CharField(_("标题"), max_length=columns.TITLE)
     slug = models.SlugField(_("网址标识"), max_length=columns.SLUG, blank=True)
@@ -331,6 +332,7 @@ class Article(models.Model):
         get_latest_by = "published_at"
         verbose_name = _("稿件")
         verbose_name_plural = _("稿件")
+        permissions = [("empty_trash", _("可以清空回收站（永久删除稿件）"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["original_url"],
@@ -454,9 +456,9 @@ class ImportFileResult(models.Model):
 class Tombstone(models.Model):
     """Identity keys of articles an editor deleted, so the importer never brings them back."""
 
-    key = models.CharField(max_length=600, unique=True)
-    title = models.CharField(max_length=300, blank=True)
-    deleted_at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(_("识别键"), max_length=600, unique=True)
+    title = models.CharField(_("标题"), max_length=300, blank=True)
+    deleted_at = models.DateTimeField(_("删除时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("已删除稿件")
@@ -478,6 +480,8 @@ class Revision(models.Model):
         KEEP = "keep", _("保留编辑")
         BULK = "bulk", _("批量操作")
         RESTORE = "restore", _("恢复版本")
+        TRASH = "trash", _("移到回收站")
+        UNTRASH = "untrash", _("从回收站恢复")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)

@@ -96,7 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "taggit",
-    "axes",
+    "newsroom.apps.LoginGuardConfig",  # django-axes
     "articles",
 ]
 
@@ -171,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The desk's own translations of third-party apps that ship no Chinese (django-axes).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

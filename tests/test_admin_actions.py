@@ -2,14 +2,14 @@
 
 from datetime import timedelta
 
-from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.identity import identity_keys
 from articles.models import Article, ArticleTag, Category, Tombstone
-from tests.admin_support import SEEDS, import_files, make_editor, suning_haier
+from tests.admin_support import SEEDS, import_files, make_editor, make_superuser, suning_haier
 
 CHANGELIST = reverse("admin:articles_article_changelist")
 
@@ -187,28 +187,33 @@ class ReviewActionTests(ActionTestCase):
 
 
 class DeleteTests(ActionTestCase):
-    def test_bulk_delete_writes_tombstones_for_every_article(self):
+    def test_bulk_delete_moves_to_the_trash_and_emptying_it_writes_tombstones(self):
         expected = set()
         for article in self.articles:
             expected.update(identity_keys(external_id=article.external_id,
                                           original_url=article.original_url,
                                           fingerprint=article.fingerprint))
         confirm = self.act("delete_selected")
-        self.assertContains(confirm, "请确认要删除选中的")
+        self.assertContains(confirm, "移到回收站")
         response = self.client.post(CHANGELIST, {
             "action": "delete_selected", "_selected_action": self.ids, "post": "yes",
         })
         self.assertRedirects(response, CHANGELIST)
+        self.assertEqual(set(Article.objects.values_list("status", flat=True)), {"trashed"})
+        self.assertFalse(Tombstone.objects.exists())
+        self.assertEqual(self.log_messages(), ["移到回收站"] * 5)
+        self.client.force_login(make_superuser())
+        self.client.post(CHANGELIST + "?status__exact=trashed",
+                         {"action": "empty_trash", "_selected_action": self.ids, "index": 0})
         self.assertEqual(Article.objects.count(), 0)
         self.assertEqual(set(Tombstone.objects.values_list("key", flat=True)), expected)
         self.assertGreaterEqual(len(expected), 5)
-        self.assertEqual(LogEntry.objects.filter(action_flag=DELETION).count(), 5)
 
-    def test_deleted_story_is_not_imported_again(self):
+    def test_a_trashed_story_is_not_imported_again(self):
         article = suning_haier()
         self.client.post(CHANGELIST, {
             "action": "delete_selected", "_selected_action": [article.pk], "post": "yes",
         })
         report = import_files(SEEDS, force=True)  # force: read files the ledger saw unchanged
-        self.assertEqual(report.suppressed, 1)
-        self.assertFalse(Article.objects.filter(external_id=article.external_id).exists())
+        self.assertEqual(report.created, 0)
+        self.assertEqual(Article.objects.get(external_id=article.external_id).status, "trashed")

@@ -6,6 +6,7 @@ taxonomy (categories, stocks, tags) and imports (the read-only import ledger).
 
 from django.conf import settings
 from django.contrib import admin
+from taggit.models import Tag
 
 from articles.admin import articles, imports, sources, taxonomy  # noqa: F401 (registers)
 
@@ -14,3 +15,7 @@ admin.site.site_title = f"{settings.NEWSROOM_SITE_NAME}编辑部"
 admin.site.index_title = "编辑工作台"
 admin.site.site_url = "/"
 admin.site.empty_value_display = "—"  # the desk's own columns use the em dash too
+
+# taggit's own Tag model is unused (stories are tagged with ArticleTag): one 标签 entry, not two.
+if admin.site.is_registered(Tag):
+    admin.site.unregister(Tag)

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 
-from articles import revisions
+from articles import revisions, trash
 from articles.admin.common import log_changes, pages_changed
 from articles.admin.forms import AddTagsForm, SetCategoryForm
 from articles.categorize import reclassify
@@ -199,7 +199,23 @@ def reapply_category_rules(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="从回收站恢复（恢复为草稿）", permissions=["delete"])
+def restore_from_trash(modeladmin, request, queryset):
+    restored = trash.restore(editable(queryset), user=request.user)
+    log_changes(request, restored, "从回收站恢复为草稿")
+    if restored:
+        pages_changed()
+    modeladmin.message_user(request, f"已从回收站恢复 {len(restored)} 篇稿件（状态为草稿）。", messages.SUCCESS)
+
+
+@admin.action(description="永久删除（清空所选的回收站稿件）", permissions=["empty_trash"])
+def empty_trash(modeladmin, request, queryset):
+    count = trash.empty(queryset.filter(status=Status.TRASHED))
+    modeladmin.message_user(request, f"已永久删除 {count} 篇回收站稿件；导入程序不会再导入它们。",
+                            messages.SUCCESS)
+
+
 ARTICLE_ACTIONS = [
     publish, send_to_review, withdraw, set_category, add_tags, accept_source_version,
-    keep_editor_version, mark_reviewed, reapply_category_rules,
+    keep_editor_version, mark_reviewed, reapply_category_rules, restore_from_trash, empty_trash,
 ]

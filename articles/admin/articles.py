@@ -12,11 +12,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from articles import identity, revisions
+from articles import identity, revisions, trash
+from articles.admin import presence
 from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
-from articles.admin.common import PublicPagesMixin, pages_changed
-from articles.admin import presence
+from articles.admin.common import PublicPagesMixin, log_changes, pages_changed
 from articles.admin.diff import review_rows
 from articles.admin.filters import ImportRunFilter, NeedsReviewFilter, ScheduleFilter
 from articles.admin.forms import ArticleAdminForm
@@ -78,6 +78,8 @@ def review_meta(article: Article) -> dict:
 class ArticleChangeList(FastDateHierarchyChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
+        if self.params.get("status__exact") != Article.Status.TRASHED:
+            queryset = queryset.exclude(status=Article.Status.TRASHED)  # the trash has its own view
         return queryset.defer(*LIST_DEFERRED).prefetch_related("stocks")
 
 
@@ -201,6 +203,36 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if form.has_changed() or not change:
             revisions.record(form.instance, revisions.Kind.EDIT, user=request.user)
+
+    # --- deleting: to the trash ------------------------------------------------------------
+
+    def delete_model(self, request, obj):
+        trash.trash([obj], user=request.user)
+        pages_changed()
+
+    def delete_queryset(self, request, queryset):
+        trash.trash(queryset, user=request.user)
+        pages_changed()
+
+    def log_deletions(self, request, queryset):
+        # Called before delete_queryset()/delete_model(): the history says where they went.
+        log_changes(request, queryset, "移到回收站")
+
+    def get_deleted_objects(self, objs, request):
+        """What the delete confirmation lists: the stories by title, nothing else (they go to
+        the trash; their tags, stocks and import records stay with them)."""
+        titles = [f"{obj.title}（{obj.get_status_display()}）" for obj in objs]
+        return titles, {"稿件": len(titles)}, set(), []
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            function, name, _ = actions["delete_selected"]
+            actions["delete_selected"] = (function, name, "把所选稿件移到回收站")
+        return actions
+
+    def has_empty_trash_permission(self, request):
+        return request.user.has_perm("articles.empty_trash")
 
     def log_change(self, request, obj, message):
         if message == []:

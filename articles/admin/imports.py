@@ -172,7 +172,7 @@ class ImportFileResultAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class TombstoneAdmin(admin.ModelAdmin):
     """Deleting a marker lets the importer bring the story back on its next run."""
 
-    list_display = ("title", "key", "deleted_local")
+    list_display = ("title", "recognised_by", "deleted_local")
     search_fields = ("title", "key")
     ordering = ("-deleted_at",)
     show_full_result_count = False
@@ -182,6 +182,17 @@ class TombstoneAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="识别方式", ordering="key")
+    def recognised_by(self, obj):
+        kind, _, value = obj.key.partition(":")
+        if kind == "ext":
+            return f"稿件编号 {value}"
+        if kind == "url":
+            return format_html('原文链接 <span class="nr-key">{}</span>', value)
+        if kind == "fp":
+            return "正文指纹"
+        return obj.key
 
     @admin.display(description="删除时间", ordering="deleted_at")
     def deleted_local(self, obj):

@@ -70,6 +70,7 @@ REASONS = [
     (r"same text as article #(?P<pk>\d+); kept once", "与稿件 #{pk} 正文相同，只保留一篇"),
     (r"deleted by an editor; not re-imported", "编辑已删除此稿，不再导入"),
     (r"rejected by an editor; not updated", "编辑已拒绝此稿，不再更新"),
+    (r"in the trash; not updated", "此稿在回收站中，不再更新"),
     (r"an older copy of a newer file", "这是一个较新文件的旧副本，未采用"),
     (r"dropped the text inside <(?P<tag>\w+)> \((?P<count>[\d,]+) characters\)",
      "删去了 <{tag}> 内的文字（{count} 个字）"),

@@ -81,11 +81,14 @@ class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         match = SYMBOL.match(search_term.strip())
         if match:
+            # A full symbol (SZ002024) finds its company; a name that merely starts like one
+            # (Shopify: SH OPIFY) must still be found by name.
             exact = queryset.filter(market=match[1].upper(), code=match[2].upper())
-            return exact, False
-        return super().get_search_results(request, queryset, search_term)
+            return found | exact, may_have_duplicates
+        return found, may_have_duplicates
 
     @admin.display(description="完整代码", ordering="code")
     def symbol_cell(self, obj):

@@ -224,6 +224,8 @@ def store(
         return StoreResult(Outcome.UNCHANGED, existing, "an older copy of a newer file")
     if existing.status == Article.Status.REJECTED:
         return StoreResult(Outcome.SUPPRESSED, existing, "rejected by an editor; not updated")
+    if existing.status == Article.Status.TRASHED:
+        return StoreResult(Outcome.SUPPRESSED, existing, "in the trash; not updated")
     return _update(existing, parsed, given, path=path, run_id=run_id, now=now)
 
 
