@@ -56,6 +56,8 @@ _NO_SCHEDULE = 0.0
 _MISSED = "_newsroom_page_cache_missed"
 # Set by a view's cache_public_page wrapper on a response the middleware may store.
 _STORABLE = "_newsroom_page_cache_storable"
+# On a page answered from the cache (a hit looks otherwise exactly like the first render).
+HIT_HEADER = "X-Page-Cache"
 
 
 class PageGeneration(models.Model):
@@ -258,9 +260,9 @@ class PageCacheMiddleware:
     page it already produced.
 
     A page is stored whole on its way out, with the headers the middleware below it added,
-    so a hit answers as the first visit did; conditional requests (ETag, Last-Modified) get
-    their 304 here. Only pages the views' `cache_public_page` wrapper marked are stored: it
-    alone knows what may be cached.
+    so a hit answers as the first visit did, plus `X-Page-Cache: hit`; conditional requests
+    (ETag, Last-Modified) get their 304 here. Only pages the views' `cache_public_page`
+    wrapper marked are stored: it alone knows what may be cached.
     """
 
     def __init__(self, get_response):
@@ -273,6 +275,7 @@ class PageCacheMiddleware:
             return self.get_response(request)
         version, key, response = _lookup(request)
         if response is not None:
+            response[HIT_HEADER] = "hit"
             return get_conditional_response(
                 request, etag=response.get("ETag"),
                 last_modified=parse_http_date_safe(response.get("Last-Modified", "")),

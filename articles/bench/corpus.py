@@ -74,13 +74,14 @@ def make_text(template: str, *, i: int, rng: random.Random, when: datetime) -> s
 
 
 def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000,
-                    first_number: int = 0) -> Path:
+                    first_number: int = 0, start: datetime | None = None) -> Path:
     """Write `count` news files (both formats) under `directory`; return the directory.
 
-    Stories are numbered from `first_number`: corpora numbered apart share no story."""
+    Stories are numbered from `first_number`: corpora numbered apart share no story. They are
+    dated from `start` (Beijing time, default 2022-01-01 08:00) about seven minutes apart."""
     rng = random.Random(seed)
     jekyll, text = _templates()
-    start = datetime(2022, 1, 1, 8, 0, 0)
+    start = start or datetime(2022, 1, 1, 8, 0, 0)
     directory.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         when = start + timedelta(minutes=7 * i + rng.randint(0, 6))

@@ -59,12 +59,20 @@ def collectstatic(env: dict[str, str]) -> None:
 
 
 def get(url: str, *, headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
+    status, _, body = fetch(url, headers=headers, timeout=timeout)
+    return status, body
+
+
+def fetch(url: str, *, headers: dict | None = None,
+          timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """GET `url`; return its status, headers (names lower-cased) and body."""
     request = urllib.request.Request(url, headers={**FORWARDED, **(headers or {})})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback)
-            return response.status, response.read()
+            body = response.read()
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, body
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
 @dataclass

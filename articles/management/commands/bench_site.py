@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nrbench_site DJANGO_DEBUG=1 \
         python manage.py bench_site --nginx
 
-Figures, not a pass/fail test.
+Then how many story pages stay cached across an import of 100 new stories (--only-survival
+for that part alone, --survival-sample 0 to skip it). Figures, not a pass/fail test.
 """
 
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.bench import site
+from articles.bench import site, survival
 
 
 class Command(BaseCommand):
@@ -27,18 +28,40 @@ class Command(BaseCommand):
         parser.add_argument("--nginx", action="store_true",
                             help="also measure through deploy/nginx.conf's micro-cache")
         parser.add_argument("--work", default=str(Path(settings.BASE_DIR) / "var" / "bench-site"))
+        parser.add_argument("--survival-sample", type=int, default=1000,
+                            help="story pages asked before and after an import of new stories "
+                                 "(0: skip that part)")
+        parser.add_argument("--survival-stories", type=int, default=100,
+                            help="new stories the import adds")
+        parser.add_argument("--only-survival", action="store_true",
+                            help="measure only the page cache across an import (no wrk)")
+        parser.add_argument("--keep-imported", action="store_true",
+                            help="leave the imported stories in the database (default: delete)")
 
     def handle(self, *args, **options):
         database_url = os.environ.get("DATABASE_URL", "")
         if not database_url.startswith("postgres"):
             raise CommandError("set DATABASE_URL to the PostgreSQL database holding the articles")
+        if options["only_survival"] and options["survival_sample"] <= 0:
+            raise CommandError("--only-survival needs a --survival-sample above 0")
+        work = Path(options["work"])
+        output = []
         try:
-            context, rows = site.run(
-                database_url=database_url, redis_url=options["redis_url"],
-                work=Path(options["work"]), seconds=options["seconds"],
-                connections=options["connections"], threads=options["threads"],
-                search=options["search"], with_nginx=options["nginx"], log=self.stderr.write,
-            )
+            if not options["only_survival"]:
+                context, rows = site.run(
+                    database_url=database_url, redis_url=options["redis_url"], work=work,
+                    seconds=options["seconds"], connections=options["connections"],
+                    threads=options["threads"], search=options["search"],
+                    with_nginx=options["nginx"], log=self.stderr.write,
+                )
+                output.append(site.markdown(context, rows))
+            if options["survival_sample"] > 0:
+                context, rows = survival.run(
+                    database_url=database_url, redis_url=options["redis_url"], work=work,
+                    stories=options["survival_stories"], sample=options["survival_sample"],
+                    keep=options["keep_imported"], log=self.stderr.write,
+                )
+                output.append(survival.markdown(context, rows))
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(site.markdown(context, rows))
+        self.stdout.write("\n\n".join(output))
