@@ -316,9 +316,9 @@ def _content_changed(**kwargs) -> None:
 
 
 def connect_signals() -> None:
-    from articles.models import Article, ArticleTag, Category, Source, Stock, TaggedArticle
+    from articles.models import Article, ArticleTag, Category, Correction, Source, Stock, TaggedArticle
 
-    for model in (Article, Source, Category, Stock, ArticleTag, TaggedArticle):
+    for model in (Article, Source, Category, Stock, ArticleTag, TaggedArticle, Correction):
         label = model._meta.label_lower
         post_save.connect(_content_changed, sender=model, dispatch_uid=f"pages-save-{label}")
         post_delete.connect(_content_changed, sender=model, dispatch_uid=f"pages-delete-{label}")

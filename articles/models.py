@@ -502,3 +502,28 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"
+
+
+class Correction(models.Model):
+    """A dated correction note (更正) an editor adds to a story; readers see it on the page and
+    feeds carry the story as updated."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    created_at = models.DateTimeField(_("更正时间"), default=timezone.now)
+    text = models.TextField(_("更正说明"), max_length=1000)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("编辑"), on_delete=models.SET_NULL,
+                             null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["article", "created_at"], name="correction_article_idx")]
+        verbose_name = _("更正")
+        verbose_name_plural = _("更正")
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.text[:40]}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Feeds date a story by its last change: a correction is one.
+        Article.objects.filter(pk=self.article_id).update(updated_at=timezone.now())

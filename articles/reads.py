@@ -18,7 +18,7 @@ from functools import cache
 
 from django.db import connection
 
-from articles.models import Article, ArticleTag, Category, Source, Stock, visibility
+from articles.models import Article, ArticleTag, Category, Correction, Source, Stock, visibility
 from articles.sql import Read, fetch, run
 
 # The visibility rule (articles.models.visibility) spelled in SQL on `a`; its values come
@@ -352,3 +352,14 @@ def around(article: Article, *, stock_ids: list[int], tag_ids: list[int],
         next=found["n"][0] if found["n"] else None,
         related=related,
     )
+
+
+def corrections_read(pk: int) -> Read:
+    """The correction notes (更正) of the story `pk`, oldest first."""
+    return Read("SELECT id, created_at, text FROM articles_correction WHERE article_id = %s "
+                "ORDER BY created_at, id", [pk], prepare=True, build=_corrections)
+
+
+def _corrections(rows) -> list[Correction]:
+    return [_build(Correction, ("id", "created_at", "text"), (pk, _py_datetime(at), text))
+            for pk, at, text in rows]

@@ -23,7 +23,7 @@ from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
 from articles.admin.revisions import RevisionViews
 from articles.ingest.review import accept_source, keep_edits, pending_fields
-from articles.models import NOT_SHOWN, Article
+from articles.models import NOT_SHOWN, Article, Correction
 from articles.search.filters import filter_matching
 from articles.search.query import parse_query
 from articles.tracked import LABELS, decode_datetime
@@ -83,6 +83,22 @@ class ArticleChangeList(FastDateHierarchyChangeList):
         return queryset.defer(*LIST_DEFERRED).prefetch_related("stocks")
 
 
+class CorrectionInline(admin.TabularInline):
+    """Dated correction notes (更正): readers see them on the story page."""
+
+    model = Correction
+    fields = ("text", "created_at", "user")
+    readonly_fields = ("created_at", "user")
+    extra = 0
+    classes = ("nr-corrections",)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a correction stands as published; add another to correct it
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     form = ArticleAdminForm
@@ -107,7 +123,8 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     change_list_template = "admin/articles/change_list_fast_dates.html"
 
     class Media:
-        js = ("admin/newsroom-edit.js",)
+        css = {"all": ("vendor/quill-2.0.3/quill.snow.css",)}
+        js = ("vendor/quill-2.0.3/quill.js", "admin/newsroom-body-editor.js", "admin/newsroom-edit.js")
     fieldsets = (
         ("内容", {"fields": ("title", "summary", "body")}),
         ("分类", {"fields": ("source", "category", "tags", "stocks")}),
@@ -183,6 +200,9 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
             message.append({"changed": {"fields": ["推断字段（已核对）"]}})
         return message
 
+    def get_inlines(self, request, obj):
+        return [CorrectionInline] if obj is not None and obj.status == Article.Status.PUBLISHED else []
+
     def save_model(self, request, obj, form, change):
         # Guessed fields stay flagged until the editor ticks that they checked them, or
         # writes them anew. Source changes still wait for an explicit decision.
@@ -198,6 +218,12 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         if change:
             revisions.baseline(obj.pk)  # the story as it stood, if this is its first change
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for correction in formset.save(commit=False):
+            correction.user = correction.user or request.user
+            correction.save()
+        formset.save_m2m()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -23,18 +23,20 @@ def article_meta(article: Article) -> PageMeta:
 
 
 class ArticleDetailView(PublicPageMixin, DetailView):
-    """A published story: four queries in two round trips (the story, its tags and stocks and
-    the section links together; then its neighbours and related stories), whatever the size
-    of the archive."""
+    """A published story: five queries in two round trips (the story, its tags and stocks, its
+    corrections and the section links together; then its neighbours and related stories),
+    whatever the size of the archive."""
 
     context_object_name = "article"
     model = Article
 
     labels: tuple | None = None  # (tags, stocks), read with the story
+    corrections: list | None = None  # its correction notes, read with it
 
     def get_object(self, queryset=None):
         pk = self.kwargs["pk"]
-        article, self.labels = self.fetch_with_sections(reads.story_read(pk), reads.labels_read(pk))
+        article, self.labels, self.corrections = self.fetch_with_sections(
+            reads.story_read(pk), reads.labels_read(pk), reads.corrections_read(pk))
         if article is None:
             raise Http404("稿件不存在")
         return article
@@ -54,7 +56,10 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         tags, stocks = self.labels if self.labels is not None else reads.labels(article)
         around = reads.around(article, stock_ids=[stock.pk for stock in stocks],
                               tag_ids=[tag.pk for tag in tags], related_count=RELATED_COUNT)
+        corrections = self.corrections if self.corrections is not None else \
+            reads.fetch_one(reads.corrections_read(article.pk))
         context.update(
+            corrections=corrections,
             tags=tags,
             stocks=stocks,
             related=around.related,

@@ -11,7 +11,8 @@ document.addEventListener("click", (event) => {
 });
 
 // Who else has this story open (articles/admin/presence.py): a heartbeat while the form is open.
-(() => {
+// Admin media scripts load in <head>: wait for the form.
+document.addEventListener("DOMContentLoaded", () => {
   const banner = document.querySelector(".nr-presence[data-url]");
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (!banner || !token) return;
@@ -31,4 +32,4 @@ document.addEventListener("click", (event) => {
   };
   const loop = async () => { setTimeout(loop, (await ping()) * 1000); };
   setTimeout(loop, 30000);
-})();
+});

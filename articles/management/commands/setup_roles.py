@@ -17,6 +17,7 @@ EDITOR_PERMISSIONS = {
     "importrun": ("view",),
     "importfileresult": ("view",),
     "tombstone": ("view", "delete"),
+    "correction": ("view", "add"),
 }
 
 
