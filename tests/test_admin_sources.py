@@ -6,6 +6,7 @@ from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.test import TestCase
 from django.urls import reverse
 
+from articles import trash
 from articles.admin.reasons import explain, reason_html
 from articles.models import (
     Article,
@@ -309,6 +310,8 @@ class TombstoneAdminTests(DeskTestCase):
     def test_deleted_article_is_listed_and_can_be_released(self):
         article = suning_haier()
         self.client.post(reverse("admin:articles_article_delete", args=[article.pk]), {"post": "yes"})
+        self.assertFalse(Tombstone.objects.exists())  # in the trash: not yet deleted
+        trash.empty(Article.objects.filter(pk=article.pk))  # the chief empties the trash
         response = self.client.get(reverse("admin:articles_tombstone_changelist"))
         self.assertContains(response, article.title)
         self.assertEqual(self.client.get(reverse("admin:articles_tombstone_add")).status_code, 403)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin.actions import action_form, render_action_page
-from articles.admin.common import PublicPagesMixin, pages_changed, related_count
+from articles.admin.common import PublicPagesMixin, listed_count, pages_changed
 from articles.admin.forms import MergeSourcesForm
 from articles.models import Article, Source, SourceKey
 
@@ -84,7 +84,7 @@ class SourceAdmin(PublicPagesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return (
             super().get_queryset(request)
-            .annotate(article_count=related_count(Article.objects.all(), "source"))
+            .annotate(article_count=listed_count(Article.objects.all(), "source"))
             .prefetch_related("keys")
         )
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.admin.common import PublicPagesMixin, log_changes, pages_changed, related_count
+from articles.admin.common import PublicPagesMixin, listed_count, log_changes, pages_changed
 from articles.categorize import reclassify
 from articles.models import Article, ArticleTag, Category, Stock, TaggedArticle
 
@@ -49,7 +49,7 @@ class CategoryAdmin(PublicPagesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            article_count=related_count(Article.objects.all(), "category")
+            article_count=listed_count(Article.objects.all(), "category")
         )
 
     @admin.display(description="稿件数", ordering="article_count")
@@ -77,7 +77,7 @@ class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            article_count=related_count(Article.stocks.through.objects.all(), "stock")
+            article_count=listed_count(Article.stocks.through.objects.all(), "stock", article="article__")
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -110,7 +110,7 @@ class ArticleTagAdmin(PublicPagesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            article_count=related_count(TaggedArticle.objects.all(), "tag")
+            article_count=listed_count(TaggedArticle.objects.all(), "tag", article="content_object__")
         )
 
     @admin.display(description="稿件数", ordering="article_count")
