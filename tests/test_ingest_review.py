@@ -66,10 +66,16 @@ class PipelineContractTests(ConflictMixin, TestCase):
         self.assertEqual(report.conflicts, 1)
         self.assertIn("编辑改写的一句话", self.article.body)
         self.assertIn(NEW_SENTENCE, pending_fields(self.article)["body"], "offered in full")
+        # The source's summary quotes its new body: it waits beside it, unapplied, so the
+        # page never summarises a sentence the kept body does not have.
+        self.assertIn(OLD_SENTENCE, self.article.summary)
+        self.assertNotIn(NEW_SENTENCE, self.article.summary)
+        self.assertIn(NEW_SENTENCE, pending_fields(self.article)["summary"])
 
-        self.assertEqual(accept_source(self.article, fields=["body"]), ["body"])
+        self.assertEqual(sorted(accept_source(self.article, fields=["body", "summary"])), ["body", "summary"])
         self.article.refresh_from_db()
         self.assertIn(NEW_SENTENCE, self.article.body)
+        self.assertIn(NEW_SENTENCE, self.article.summary)
         self.assertFalse(self.article.needs_review)
 
     def test_the_imported_body_is_kept_as_a_digest_and_a_whole_one_still_compares(self):

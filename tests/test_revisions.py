@@ -108,10 +108,13 @@ class RevisionTests(TestCase):
                 self.assertEqual(self.client.get(url).status_code, 200)
             return len(captured)
 
-        few = {url: queries(url) for url in (self.revisions_url, self.change_url)}
+        changelist = reverse("admin:articles_article_changelist")
+        pages = (self.revisions_url, self.change_url, changelist)
+        few = {url: queries(url) for url in pages}
         Revision.objects.bulk_create(Revision(article=self.article, kind=Kind.EDIT, user=self.editor,
                                               fields=["title"], values=values) for _ in range(1000))
-        many = {url: queries(url) for url in (self.revisions_url, self.change_url)}
+        many = {url: queries(url) for url in pages}
         self.assertEqual(many, few)
         self.assertLessEqual(many[self.revisions_url], 8)
-        self.assertLessEqual(many[self.change_url], 15)
+        self.assertLessEqual(many[self.change_url], 16)
+        self.assertLessEqual(many[changelist], 12)

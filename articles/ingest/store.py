@@ -339,6 +339,10 @@ def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
     imported = article.imported_values or {}
     current = tracked.read(article)
     applied, pending = [], {}
+    # A summary is the source's account of its body: while an editor's body holds back the
+    # source's new one, the source's new summary waits beside it (it may quote sentences the
+    # kept body does not have).
+    held = {"summary"} if _edited_and_changed(tracked.BY_NAME["body"], imported, current, given) else set()
     for spec in tracked.IMPORTED:
         name, new = spec.name, spec.encode(given[spec.name])
         if name == "published_at" and (new is None or "published_at" in parsed.inferred):
@@ -346,7 +350,7 @@ def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
         before, kept_new = spec.kept(imported.get(name, current[name])), spec.kept(new)
         if kept_new == before:
             continue  # the source did not change this field
-        if spec.kept(current[name]) == before:
+        if spec.kept(current[name]) == before and name not in held:
             if not applied:
                 revisions.baseline(article.pk)  # the story as it stood, before the first change
             applied.append(name)
@@ -381,6 +385,12 @@ def _update(article, parsed, given, *, path, run_id, now) -> StoreResult:
     if applied:
         revisions.record(article, revisions.Kind.IMPORT_UPDATE, run_id=run_id)
     return StoreResult(outcome, article, notes_of(parsed), pending=sorted(pending))
+
+
+def _edited_and_changed(spec, imported: dict, current: dict, given: dict) -> bool:
+    """Whether an editor changed the field of `spec` and the source changed it too."""
+    before = spec.kept(imported.get(spec.name, current[spec.name]))
+    return spec.kept(current[spec.name]) != before and spec.kept(spec.encode(given[spec.name])) != before
 
 
 def _newer_source_on_file(path: str, *, than: tuple[int, str]) -> bool:

@@ -44,6 +44,27 @@ document.addEventListener("DOMContentLoaded", () => {
         ["link", "blockquote"], [{list: "ordered"}, {list: "bullet"}], ["clean"]],
     },
   });
+  // Pasted code, styles and embeds are not story text: dropped with their content (as the
+  // server's sanitiser drops them), not turned into words.
+  const Delta = Quill.import("delta");
+  for (const tag of ["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "IFRAME", "OBJECT", "TITLE", "META"]) {
+    quill.clipboard.addMatcher(tag, () => new Delta());
+  }
+  // A paste is converted here, before Quill sees it, without its style attributes and
+  // <style> blocks (Word puts both everywhere): they carry nothing the story keeps, and
+  // parsing them would only trip the admin's Content-Security-Policy.
+  shell.addEventListener("paste", (event) => {
+    const html = event.clipboardData && event.clipboardData.getData("text/html");
+    if (!html || !rich) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const cleaned = html.replace(/<style[\s\S]*?<\/style>/gi, "")
+      .replace(/\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, "");
+    const range = quill.getSelection(true);
+    const pasted = quill.clipboard.convert({html: cleaned, text: event.clipboardData.getData("text/plain")});
+    quill.updateContents(new Delta().retain(range.index).delete(range.length).concat(pasted), "user");
+    quill.setSelection(range.index + pasted.length(), "silent");
+  }, true);
   const editorRoot = shell.querySelector(".ql-editor");
   editorRoot.setAttribute("aria-label", "正文");
   const TITLES = {bold: "粗体", italic: "斜体", underline: "下划线", strike: "删除线", link: "链接",
