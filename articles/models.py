@@ -117,9 +117,23 @@ class Stock(models.Model):
         HK = "HK", _("港交所")
         US = "US", _("美股")
 
+    class NameSource(models.TextChoices):
+        DIRECTORY = "directory", _("股票名录")
+        LEARNED = "learned", _("从稿件中识别（待确认）")
+        EDITOR = "editor", _("编辑确认")
+
     market = models.CharField(_("市场"), max_length=2, choices=Market.choices)
     code = models.CharField(_("代码"), max_length=columns.STOCK_CODE)
-    name = models.CharField(_("公司名称"), max_length=columns.STOCK_NAME, blank=True)
+    name = models.CharField(_("公司简称"), max_length=columns.STOCK_NAME, blank=True)
+    full_name = models.CharField(_("公司全称"), max_length=200, blank=True)
+    former_names = models.JSONField(_("曾用名"), default=list, blank=True)
+    name_source = models.CharField(_("名称来源"), max_length=16, choices=NameSource.choices,
+                                   default=NameSource.DIRECTORY)
+    listed_on = models.DateField(_("上市日期"), null=True, blank=True)
+    is_listed = models.BooleanField(_("上市中"), default=True)
+    # What a search for the company may be typed as: names, pinyin, initials, code forms
+    # (articles/stocks.py: search_keys), space-separated, lower case, with a space each side.
+    search_keys = models.TextField(editable=False, blank=True)
 
     class Meta:
         ordering = ["market", "code"]
@@ -132,12 +146,22 @@ class Stock(models.Model):
     def __str__(self) -> str:
         return f"{self.symbol} {self.name}".strip()
 
+    def save(self, *args, **kwargs):
+        from articles.stocks import search_keys
+
+        self.search_keys = search_keys(self.market, self.code, [self.name, *self.former_names])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "former_names", "code"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_keys"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return path_to("articles:stock", self.symbol)
 
     @property
     def symbol(self) -> str:
         return f"{self.market}{self.code}"
+
 
 
 class ArticleTag(TagBase):

@@ -75,6 +75,7 @@ urlpatterns = [
     path("sources/<slug:slug>/", page(views.SourceView.as_view()), name="source"),
     path("categories/<slug:slug>/", page(views.CategoryView.as_view()), name="category"),
     path("tags/<slug:slug>/", page(views.TagView.as_view()), name="tag"),
+    path("stocks/", page(views.StockIndexView.as_view()), name="stocks"),
     path("stocks/<text:symbol>/", page(views.StockView.as_view()), name="stock"),
     path("search/", page(views.SearchView.as_view()), name="search"),
     path("archive/", page(views.ArchiveIndexView.as_view()), name="archive"),

@@ -63,6 +63,9 @@ class DeskTestCase(TestCase):
     def setUpTestData(cls):
         report = import_files(SEEDS)
         assert report.created == 5 and not report.failed, report
+        # The desk's lists as these tests read them: the seeds' companies, without the rest of
+        # the stock directory every database starts with (tests/test_stocks.py covers that).
+        Stock.objects.filter(articles__isnull=True).delete()
         cls.editor = make_editor()
 
     def setUp(self):
@@ -281,7 +284,7 @@ class StockListTests(DeskTestCase):
             with self.subTest(term):
                 self.assertEqual(self.search(term), ["SZ002024"])
         self.assertEqual(self.search("SH002024"), [])  # the code, on the wrong market
-        self.assertEqual(self.search("SZ0020"), [])  # a full symbol, not a prefix
+        self.assertEqual(self.search("SZ0020"), ["SZ002024"])  # a symbol's beginning (search keys)
 
     def test_codes_and_names_are_found_by_part(self):
         Stock.objects.filter(market="SZ", code="002024").update(name="苏宁易购")
@@ -323,7 +326,7 @@ class StockListTests(DeskTestCase):
     def test_sorting_by_count(self):
         haier = Stock.objects.get(market="SH", code="600690")
         Article.objects.create(title="海尔智家发布年报").stocks.add(haier)
-        response = self.client.get(STOCKS, {"o": "-5"})
+        response = self.client.get(STOCKS, {"o": "-6"})  # the 稿件数 column
         self.assertEqual(first_cells(response, "symbol_cell")[0], "SH600690")
         self.assertEqual(count_link(row_of(response, ">SH600690</a>"))[1], 2)
 

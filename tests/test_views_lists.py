@@ -59,9 +59,19 @@ class SubjectListTests(FreshCacheMixin, TestCase):
                 self.assertContains(response, f'href="{url}feed/"')
 
     def test_stock_page_heading_and_lower_case_symbol(self):
+        # The directory names the company (its short name now carries the exchange's ST label).
         page = self.client.get("/stocks/SZ002024/")
-        self.assertContains(page, '<h1 class="page-title">SZ002024</h1>', html=False)
-        self.assertContains(page, '<p class="page-intro">深交所 002024相关的最新财经新闻。</p>', html=False)
+        self.assertContains(page, '<h1 class="page-title">ST易购（SZ002024）</h1>', html=False)
+        intro = "苏宁易购集团股份有限公司，ST易购（深交所 002024）相关的最新财经新闻。"
+        self.assertContains(page, f'<p class="page-intro">{intro}</p>', html=False)
+        # Who covers it, and the company beside it in the same story (the seed's 海尔智家).
+        self.assertContains(page, "报道媒体")
+        self.assertEqual([s.symbol for s in page.context["alongside"]], ["SH600690"])
+        self.assertEqual([s.name for s in page.context["publishers"]], ["中国经济网"])
+        Stock.objects.create(market="US", code="ZZZZ")
+        unnamed = self.client.get("/stocks/USZZZZ/")
+        self.assertContains(unnamed, '<h1 class="page-title">USZZZZ</h1>', html=False)
+        self.assertContains(unnamed, '<p class="page-intro">美股 ZZZZ相关的最新财经新闻。</p>', html=False)
         named = self.client.get("/stocks/SH600160/")
         self.assertContains(named, "巨化股份（SH600160）")
         self.assertContains(named, '<meta name="description" content="巨化股份（上交所 600160）相关的最新财经新闻。">',
@@ -95,14 +105,19 @@ class SubjectListTests(FreshCacheMixin, TestCase):
 
     def test_query_counts_do_not_grow_with_the_archive(self):
         urls = self.subject_urls()
+        def expected(url):
+            # The subject, the page, the section links; a stock page also its newest
+            # stories' publishers and companies (articles/coverage.py: a bounded sample).
+            return 6 if url.startswith("/stocks/") else 3
+
         for url in urls.values():
-            with self.assertNumQueries(3):  # the subject, the page, the section links
+            with self.assertNumQueries(expected(url)):
                 self.client.get(url)
         stocks = [self.stock, *Stock.objects.exclude(pk=self.stock.pk)[:4]]
         add_stories(45, source=self.haier.source, category=self.haier.category,
                     tags=["新能源", "甲", "乙"], stocks=stocks)
         for url in urls.values():
-            with self.assertNumQueries(3):
+            with self.assertNumQueries(expected(url)):
                 response = self.client.get(url)
             self.assertEqual(len(response.context["articles"]), 20)
 

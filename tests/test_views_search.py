@@ -112,9 +112,16 @@ class SearchPageTests(FreshCacheMixin, TestCase):
                 self.assertEqual(response.status_code, 200)
                 self.assertContains(response, 'class="chip chip-stock" href="/stocks/SZ002024/"',
                                     html=False)
-        self.assertContains(self.search("002024"), "这只股票的全部新闻请看上面的股票页面")
-        self.assertNotContains(self.search("002024"), "检查是否有错别字")
-        self.assertNotContains(self.search("海尔"), "stock-hits")
+        # A code is the company: its page leads the results, and its stories are listed
+        # though their text never writes the code.
+        by_code = self.search("002024")
+        self.assertContains(by_code, 'class="company-hit"><a href="/stocks/SZ002024/"', html=False)
+        self.assertIn(SUNING_HAIER, [a.external_id for a in by_code.context["results"].articles])
+        self.assertNotContains(by_code, "检查是否有错别字")
+        # A word that begins a company's name offers the company, without claiming the query.
+        haier = self.search("海尔")
+        self.assertContains(haier, 'href="/stocks/SH600690/"')
+        self.assertNotContains(haier, "company-hit")
         self.assertNotContains(self.search("999999"), "stock-hits")
         with CaptureQueriesContext(connection) as plain:
             self.search("苏宁")
@@ -123,11 +130,13 @@ class SearchPageTests(FreshCacheMixin, TestCase):
         self.assertLessEqual(len(code), len(plain) + 2)  # the stocks, maybe a phrase check
 
     def test_query_count_is_bounded(self):
-        # SQLite: one ranked query over the FTS5 index, the stories shown, the section links.
+        # SQLite: one ranked query over the FTS5 index, the stories shown, the section links;
+        # with a company named, the stories linked to it when the text's matches are few.
         # PostgreSQL: title hits, the planner's estimate of the other matches, those
         # matches, a phrase check when a phrase has several tokens, the stories shown, the
         # section links.
-        most = 3 if connection.vendor == "sqlite" else 6
+        # Both: the companies the query may name (one query over the stock directory).
+        most = 5 if connection.vendor == "sqlite" else 8
         for q in ("海尔", "华为", "京东 美的", "海", "苏宁易购"):
             with self.subTest(q=q), CaptureQueriesContext(connection) as queries:
                 response = self.search(q)

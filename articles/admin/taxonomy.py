@@ -65,13 +65,31 @@ class CategoryAdmin(PublicPagesMixin, admin.ModelAdmin):
         return f"{shown} 等 {len(words)} 个" if len(words) > 8 else (shown or "—")
 
 
+@admin.action(description="确认所选公司的名称", permissions=["change"])
+def confirm_names(modeladmin, request, queryset):
+    confirmed = list(queryset.exclude(name="").exclude(name_source=Stock.NameSource.EDITOR))
+    for stock in confirmed:
+        stock.name_source = Stock.NameSource.EDITOR
+        stock.save(update_fields=["name_source"])
+    log_changes(request, confirmed, "确认公司名称")
+    modeladmin.message_user(request, f"已确认 {len(confirmed)} 家公司的名称。", messages.SUCCESS)
+
+
 @admin.register(Stock)
 class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
-    list_display = ("symbol_cell", "market", "code", "name", "article_count")
+    list_display = ("symbol_cell", "market", "code", "name", "name_source", "article_count")
     list_editable = ("name",)
-    list_filter = ("market",)
-    search_fields = ("code", "name")
-    search_help_text = "按代码、公司名称或完整代码（如 SZ002024）搜索"
+    list_filter = ("name_source", "market", "is_listed")
+    search_fields = ("code", "name", "full_name", "search_keys")
+    search_help_text = "按代码、公司简称、全称、曾用名、拼音首字母或完整代码（如 SZ002024）搜索"
+    fields = ("market", "code", "name", "full_name", "former_names", "name_source", "listed_on", "is_listed")
+    readonly_fields = ("name_source",)
+    actions = [confirm_names]
+
+    def save_model(self, request, obj, form, change):
+        if "name" in form.changed_data or "full_name" in form.changed_data:
+            obj.name_source = Stock.NameSource.EDITOR  # the directory's refreshes keep it
+        super().save_model(request, obj, form, change)
     ordering = ("market", "code")
     list_per_page = 100
 

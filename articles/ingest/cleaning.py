@@ -15,6 +15,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from articles.ingest.nesting import NESTING_LIMIT, cap_nesting, cut_elements
+from articles.stocks import a_share_market
 
 # eastmoney market ids -> our market codes. 90 is a sector board, kept apart as a tag.
 MARKETS = {"0": "SZ", "1": "SH", "116": "HK", "105": "US", "106": "US", "107": "US"}
@@ -104,7 +105,7 @@ def stock_for(market_id: str, code: str, name: str = "") -> StockRef | None:
     market = MARKETS.get(market_id)
     if market is None:
         return None
-    if market == "SZ" and code[:1] in {"4", "8"} or code.startswith("92"):
+    if market in {"SZ", "SH"} and a_share_market(code) == "BJ":
         market = "BJ"  # Beijing Stock Exchange codes are quoted under market 0
     return StockRef(market=market, code=code, name=name)
 

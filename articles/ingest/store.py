@@ -21,6 +21,7 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
+from articles.stocks import search_keys
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
@@ -99,13 +100,17 @@ class Lookups:
             key = (ref.market, ref.code)
             stock = self.stocks.get(key)
             if stock is None:
+                # Not in the directory: known from this story (its name for editors to confirm).
                 stock, _ = Stock.objects.get_or_create(
-                    market=ref.market, code=ref.code, defaults={"name": ref.name}
+                    market=ref.market, code=ref.code,
+                    defaults={"name": ref.name, "name_source": Stock.NameSource.LEARNED},
                 )
                 self.stocks[key] = stock
             if ref.name and not stock.name:
-                stock.name = ref.name
-                self.changed_shared |= bool(Stock.objects.filter(pk=stock.pk, name="").update(name=ref.name))
+                stock.name, stock.name_source = ref.name, Stock.NameSource.LEARNED
+                keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names])
+                self.changed_shared |= bool(Stock.objects.filter(pk=stock.pk, name="").update(
+                    name=ref.name, name_source=Stock.NameSource.LEARNED, search_keys=keys))
             rows.append(stock)
         return rows
 

@@ -64,8 +64,11 @@ CANDIDATES = 5000
 RECENT = 1500
 
 
-def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) -> SearchPage:
-    """Return page `page` of the results for `query`, in a bounded number of queries."""
+def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20,
+                stocks: list[int] = ()) -> SearchPage:
+    """Return page `page` of the results for `query`, in a bounded number of queries; with
+    `stocks` (the companies the query names), the stories linked to them follow the text's
+    matches, however their text names the company."""
     parsed = query if isinstance(query, SearchQuery) else parse_query(query)
     page = max(1, min(page, MAX_PAGES))
     if not parsed:
@@ -76,11 +79,20 @@ def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20) 
         ids = _title_hits(parsed, wanted)
         if len(ids) < wanted:
             ids += _body_hits(parsed, wanted - len(ids))
-        ids = ids[offset:]
     else:  # FTS5 phrase matches are exact and cheap to rank in one query
-        ids = list(search_articles(parsed).values_list("pk", flat=True)[offset:wanted])
+        ids = list(search_articles(parsed).values_list("pk", flat=True)[:wanted])
+    if stocks and len(ids) < wanted:
+        seen = set(ids)
+        ids += [pk for pk in _linked_to(stocks, wanted) if pk not in seen][: wanted - len(ids)]
+    ids = ids[offset:]
     articles = reads.stories(ids[:per_page])
     return SearchPage(parsed, page, per_page, articles, len(ids) > per_page and page < MAX_PAGES)
+
+
+def _linked_to(stock_ids: list[int], limit: int) -> list[int]:
+    """Ids of the newest `limit` published stories linked to any of the stocks."""
+    return list(Article.objects.published().filter(stocks__in=stock_ids).order_by("-published_at", "-id")
+                .values_list("pk", flat=True).distinct()[:limit])
 
 
 def _title_hits(query: SearchQuery, limit: int) -> list[int]:

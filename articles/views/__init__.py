@@ -9,6 +9,7 @@ from articles.views.lists import (
     ArchiveView,
     CategoryView,
     SourceView,
+    StockIndexView,
     StockView,
     TagView,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "HomeView",
     "SearchView",
     "SourceView",
+    "StockIndexView",
     "StockView",
     "TagView",
     "favicon",

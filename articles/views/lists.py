@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from articles import reads
+from articles.coverage import companies_with_stories, coverage, initials_of
 from articles.models import Article, ArticleTag, Category, Source, Stock
 from articles.views.base import ArticleListView, Listing, PageMeta, PublicPageMixin
 
@@ -97,7 +98,7 @@ def stock_read(symbol: str):
     match = SYMBOL.match(symbol.upper())
     if not match:
         raise Http404("没有这只股票")
-    return reads.one_read(Stock, ("id", "market", "code", "name"), market=match[1], code=match[2])
+    return reads.one_read(Stock, ("id", "market", "code", "name", "full_name"), market=match[1], code=match[2])
 
 
 def stock_for_symbol(symbol: str) -> Stock:
@@ -123,7 +124,34 @@ class StockView(SubjectListView):
         stock = self.subject
         listing = f"{stock.get_market_display()} {stock.code}"
         who = f"{stock.name}（{listing}）" if stock.name else listing
-        return f"{who}相关的最新财经新闻。"
+        full = f"{stock.full_name}，" if stock.full_name and stock.full_name != stock.name else ""
+        return f"{full}{who}相关的最新财经新闻。"
+
+    def get_context_data(self, **kwargs):
+        publishers, alongside = coverage(self.subject)
+        return super().get_context_data(publishers=publishers, alongside=alongside, **kwargs)
+
+
+class StockIndexView(PublicPageMixin, TemplateView):
+    """/stocks/: the companies with stories, by market, then by pinyin initial."""
+
+    template_name = "articles/stock_index.html"
+
+    def get_meta(self) -> PageMeta:
+        return PageMeta(title="公司与股票", description="有新闻报道的上市公司，按市场和拼音排列。",
+                        path=self.request.path)
+
+    def get_context_data(self, **kwargs):
+        groups = []  # [(market, label, [(initial, [stocks])])]
+        companies = companies_with_stories()
+        for market, label in Stock.Market.choices:
+            rows = [s for s in companies if s.market == market]
+            if rows:
+                by_initial: dict[str, list] = {}
+                for stock in rows:
+                    by_initial.setdefault(initials_of(stock), []).append(stock)
+                groups.append((market, label, sorted(by_initial.items())))
+        return super().get_context_data(groups=groups, **kwargs)
 
 
 def day_bounds(year: int, month: int | None = None, day: int | None = None):

@@ -1,0 +1,44 @@
+"""What the stock pages show about a company beyond its stories: who covers it and which
+companies appear beside it, read from its newest stories (a bounded sample, whatever the
+size of the archive), and the directory of companies with stories."""
+
+from django.db.models import Count
+
+from articles.models import Article, Source, Stock
+
+SAMPLE = 500  # newest published stories of the company looked at
+SHOWN = 8
+
+
+def coverage(stock: Stock) -> tuple[list[Source], list[Stock]]:
+    """(publishers, companies mentioned alongside) of `stock`'s newest stories, most first:
+    three queries."""
+    ids = list(Article.objects.published().filter(stocks=stock).order_by("-published_at", "-id")
+               .values_list("pk", flat=True)[:SAMPLE])
+    if not ids:
+        return [], []
+    publishers = list(Source.objects.filter(articles__pk__in=ids).annotate(stories=Count("articles"))
+                      .order_by("-stories", "name")[:SHOWN])
+    alongside = list(Stock.objects.filter(articles__pk__in=ids).exclude(pk=stock.pk)
+                     .annotate(stories=Count("articles")).order_by("-stories", "market", "code")
+                     .only("id", "market", "code", "name")[:SHOWN])
+    return publishers, alongside
+
+
+def companies_with_stories() -> list[Stock]:
+    """Companies that have published stories, with `stories` counted, by market and pinyin:
+    two queries."""
+    linked = Article.stocks.through.objects.filter(article__in=Article.objects.published())
+    counts = dict(linked.values_list("stock_id").annotate(n=Count("article_id")).order_by())
+    found = list(Stock.objects.filter(pk__in=counts).only("id", "market", "code", "name"))
+    for stock in found:
+        stock.stories = counts[stock.pk]
+    return sorted(found, key=lambda s: (s.market, initials_of(s), s.code))
+
+
+def initials_of(stock: Stock) -> str:
+    """The pinyin initial the index files a company under (A–Z, or # for digits and others)."""
+    from articles.stocks import pinyin
+
+    first = pinyin(stock.name or stock.code)[0][:1].upper()
+    return first if first.isalpha() else "#"

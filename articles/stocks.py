@@ -1,0 +1,202 @@
+"""The stock directory's rules, in one place (pure functions, no database): which market an
+A-share code trades on, how a company name is written, its pinyin and initials, and how a
+directory file reads.
+
+A directory file is CSV with the header `market,code,name,full_name,former_names,listed_on,status`
+(former names separated by "|"), or adata's A-share list (`stock_code,short_name,list_date2`,
+the file shipped inside the adata package as adata/stock/cache/code.csv), read into the same
+rows.
+"""
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+A_SHARE_CODE = re.compile(r"\d{6}")
+
+
+def a_share_market(code: str) -> str | None:
+    """The exchange of a six-digit mainland code: SH (6xxxxx, 900xxx B shares), SZ (0xxxxx,
+    3xxxxx, 2xxxxx B shares) or BJ (4xxxxx, 8xxxxx, 92xxxx); None for anything else."""
+    if not A_SHARE_CODE.fullmatch(code or ""):
+        return None
+    if code.startswith("92") or code[0] in "48":
+        return "BJ"
+    if code[0] in "69":
+        return "SH"
+    if code[0] in "023":
+        return "SZ"
+    return None
+
+
+def clean_name(name: str) -> str:
+    """A company name as the directory keeps it: NFKC (full-width Ａ becomes A), no spaces
+    inside Chinese names ("五 粮 液" is 五粮液), single spaces inside Latin ones."""
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    name = re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", name)
+    return re.sub(r"\s+", " ", name)
+
+
+def plain_name(name: str) -> str:
+    """The name without the exchange's risk labels (ST, *ST, S*ST, SST, XD, XR, DR, N, C
+    prefixes): ST易购 is 易购 to a reader looking for it. Latin names are left as they are."""
+    return re.sub(r"^(?:\*?S?\*?ST|XD|XR|DR)(?=[^\x00-\x7f])", "", name)
+
+
+def pinyin(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, lower-case ASCII: 苏宁易购 -> ("suningyigou", "snyg");
+    Latin letters and digits are kept."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(name, errors=lambda chars: list(chars)) if s.strip()]
+    full = "".join(s.lower() for s in syllables)
+    initials = "".join(s[0].lower() for s in syllables if s[0].isalnum())
+    return re.sub(r"[^a-z0-9]", "", full), re.sub(r"[^a-z0-9]", "", initials)
+
+
+@dataclass
+class Row:
+    market: str
+    code: str
+    name: str
+    full_name: str = ""
+    former_names: list[str] = field(default_factory=list)
+    listed_on: str = ""
+    status: str = "listed"
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[Row]:
+    """The directory rows of a CSV file (either layout); rows without a known market and
+    code are skipped."""
+    reader = csv.DictReader(line for line in lines if not line.startswith("#"))
+    for record in reader:
+        if "stock_code" in record:  # adata's layout
+            code = (record.get("stock_code") or "").strip()
+            market = a_share_market(code)
+            row = Row(market or "", code, clean_name(record.get("short_name", "")),
+                      listed_on=(record.get("list_date2") or "").strip())
+        else:
+            code = (record.get("code") or "").strip().upper()
+            market = (record.get("market") or "").strip().upper()
+            formers = [clean_name(n) for n in (record.get("former_names") or "").split("|") if n.strip()]
+            row = Row(market, code, clean_name(record.get("name", "")),
+                      clean_name(record.get("full_name", "")), formers,
+                      (record.get("listed_on") or "").strip(), (record.get("status") or "listed").strip())
+        if row.market in {"SH", "SZ", "BJ", "HK", "US"} and re.fullmatch(r"[A-Z0-9.\-]{1,16}", row.code):
+            yield row
+
+
+def search_keys(market: str, code: str, names: Iterable[str]) -> str:
+    """What a reader may type to find the company: the symbol (sz002024), the code (002024),
+    each name and its form without risk labels, their full pinyin and initials. Lower case,
+    space-separated, with a space at each end (so that " key " finds a whole key)."""
+    keys = [f"{market}{code}".lower(), code.lower(), f"{code}.{market}".lower()]
+    for name in names:
+        if not name:
+            continue
+        for form in dict.fromkeys([name, plain_name(name)]):
+            full, initials = pinyin(form)
+            keys += [form.lower().replace(" ", ""), full, initials]
+    return " " + " ".join(dict.fromkeys(k for k in keys if k)) + " "
+
+
+def symbol_forms(query: str) -> tuple[str, str] | None:
+    """(market, code) of a query written as a symbol in any usual form: SZ002024, 002024.SZ,
+    sz.002024, 002024 (market from the code), HK00493, 00493.HK, NIO.US; None otherwise."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", query or "")).upper()
+    match = re.fullmatch(r"(SH|SZ|BJ|HK|US)\.?([A-Z0-9]{1,10})", text) or None
+    if match:
+        return match[1], match[2]
+    match = re.fullmatch(r"([A-Z0-9]{1,10})\.(SH|SZ|BJ|HK|US|SS)", text)
+    if match:
+        return ("SH" if match[2] == "SS" else match[2]), match[1]
+    market = a_share_market(text)
+    return (market, text) if market else None
+
+
+SNAPSHOT = ("a_shares.csv", "others.csv")  # articles/data/stocks/, loaded by migration 0017
+
+
+def snapshot_rows() -> list[Row]:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent / "data" / "stocks"
+    rows = []
+    for name in SNAPSHOT:
+        with open(folder / name, encoding="utf-8") as lines:
+            rows += read_rows(lines)
+    return rows
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept_editors: int = 0  # names an editor set, left as they are
+
+
+def merged(rows: Iterable[Row]) -> dict[tuple[str, str], Row]:
+    """One row per market and code; a later row fills in and adds to an earlier one."""
+    found: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        key = (row.market, row.code)
+        if key not in found:
+            found[key] = Row(row.market, row.code, row.name, row.full_name, list(row.former_names),
+                             row.listed_on, row.status)
+            continue
+        kept = found[key]
+        kept.name = row.name or kept.name
+        kept.full_name = row.full_name or kept.full_name
+        kept.former_names = list(dict.fromkeys([*kept.former_names, *row.former_names]))
+        kept.listed_on = row.listed_on or kept.listed_on
+        kept.status = row.status or kept.status
+    return found
+
+
+def load(model, rows: Iterable[Row]) -> LoadReport:
+    """Bring the stock table `model` (the app's Stock, or a migration's historical one) up to
+    the directory `rows`: new companies added, names and details refreshed, a replaced name
+    kept among the former names, names editors set left alone. Stocks the rows do not list
+    (learned from stories, delisted) are kept."""
+    import datetime
+
+    report = LoadReport()
+    wanted = merged(rows)
+    existing = {(s.market, s.code): s for s in model.objects.all()}
+    new, changed = [], []
+    for key, row in wanted.items():
+        stock = existing.get(key)
+        if stock is None:
+            stock = model(market=row.market, code=row.code, name="", former_names=[])
+            new.append(stock)
+        before = (stock.name, stock.full_name, list(stock.former_names or []), stock.listed_on,
+                  stock.is_listed, stock.name_source)
+        formers = list(stock.former_names or [])
+        if row.name and row.name != stock.name:
+            if stock.name_source == "editor":
+                report.kept_editors += 1
+            else:
+                if stock.name:
+                    formers.append(stock.name)
+                stock.name, stock.name_source = row.name, "directory"
+        stock.former_names = [n for n in dict.fromkeys([*formers, *row.former_names]) if n != stock.name]
+        stock.full_name = row.full_name or stock.full_name
+        stock.listed_on = datetime.date.fromisoformat(row.listed_on) if row.listed_on else stock.listed_on
+        stock.is_listed = row.status != "delisted"
+        stock.search_keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names])
+        after = (stock.name, stock.full_name, stock.former_names, stock.listed_on, stock.is_listed,
+                 stock.name_source)
+        if stock.pk is None:
+            continue
+        if after != before:
+            changed.append(stock)
+        else:
+            report.unchanged += 1
+    model.objects.bulk_create(new, batch_size=500)
+    model.objects.bulk_update(changed, ["name", "full_name", "former_names", "listed_on", "is_listed",
+                                        "name_source", "search_keys"], batch_size=500)
+    report.created, report.updated = len(new), len(changed)
+    return report
