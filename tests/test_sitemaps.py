@@ -37,7 +37,13 @@ class SitemapTests(FreshCacheMixin, TestCase):
             self.assertIn(f"http://testserver/sitemap-{name}.xml", found)
 
     def test_articles_section_lists_published_stories_only(self):
-        found = set(self.section("articles"))
+        # Every page the index lists: ids are ranges of 2,000, and on PostgreSQL the ids of a
+        # long test run are past the first range (sequences are not rolled back).
+        index = locations(self.client.get("/sitemap.xml"))
+        pages = [loc for loc in index if "sitemap-articles.xml" in loc]
+        found = set()
+        for number in range(1, len(pages) + 1):
+            found |= set(self.section("articles", number))
         expected = {f"http://testserver{a.get_absolute_url()}" for a in Article.objects.published()}
         self.assertEqual(found, expected)
         for story in self.hidden.values():
