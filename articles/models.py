@@ -308,6 +308,10 @@ class Article(models.Model):
     stocks = models.ManyToManyField(
         Stock, verbose_name=_("股票"), blank=True, related_name="articles"
     )
+    # Companies the text names without a code (找到的公司名): linked once an editor confirms.
+    suggested_stocks = models.ManyToManyField(
+        Stock, verbose_name=_("建议的股票"), blank=True, related_name="suggested_in"
+    )
 
     # Identity of the story across files, feeds and re-imports.
     external_id = models.CharField(

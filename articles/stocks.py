@@ -200,3 +200,99 @@ def load(model, rows: Iterable[Row]) -> LoadReport:
                                         "name_source", "search_keys"], batch_size=500)
     report.created, report.updated = len(new), len(changed)
     return report
+
+
+# A company written with its code, as Chinese financial stories write it: 贵州茅台(600519),
+# 潍柴动力（000338.SZ）, 中国石化（600028）, 京东集团-SW(09618), 蔚来(NIO.US), 拼多多（PDD.O）,
+# （股票代码：600519）. The name, when there is one, is the CJK or Latin run right before.
+_NAME = r"(?P<name>(?:\*?ST)?(?:[\u4e00-\u9fff][\u4e00-\u9fffA-Z]{1,7}|[A-Za-z][A-Za-z0-9 .&]{1,23})(?:-[A-Z]{1,2})?)?"
+_CODED = re.compile(
+    _NAME + r"[（(]\s*(?:(?:股票|证券)?代码[:：]\s*)?"
+    r"(?:(?P<code6>\d{6})(?:\.(?P<sfx6>SH|SZ|BJ|SS))?"
+    r"|(?P<code5>\d{5})(?:\.HK)?"
+    r"|(?P<ticker>[A-Z]{1,5})\.(?:US|O|N))\s*[)）]"
+)
+# Words a name run may end with that are not a company (营收(600519)… is a company's code in
+# running text only by accident; these are the runs seen before a bracketed number).
+_NOT_NAMES = ("公司", "股份", "代码", "股票", "证券", "简称", "旗下", "子公司")
+
+
+@dataclass(frozen=True)
+class Mention:
+    market: str
+    code: str
+    name: str = ""
+
+
+def coded_mentions(text: str) -> list[Mention]:
+    """The companies `text` writes with their codes, in order of appearance, each once."""
+    found: dict[tuple[str, str], Mention] = {}
+    for match in _CODED.finditer(text or ""):
+        name = clean_name(match["name"] or "")
+        if name.endswith(_NOT_NAMES) or name.isdigit():
+            name = ""
+        if match["code6"]:
+            market = {"SS": "SH"}.get(match["sfx6"] or "", match["sfx6"]) or a_share_market(match["code6"])
+            code = match["code6"]
+            if market is None or a_share_market(code) not in {market, None} and market != "BJ":
+                continue
+        elif match["code5"]:
+            market, code = "HK", match["code5"]
+        else:
+            market, code = "US", match["ticker"]
+            if not name:
+                continue  # (PDD.O) alone is too thin to be sure of
+        found.setdefault((market, code), Mention(market, code, name))
+    return list(found.values())
+
+
+MIN_NAME_CHARS = 3  # 2-character names (平安, 万科) are words too often to suggest a company
+# Company names that are everyday words too (线上线下, 太阳能 …): never suggested from a bare
+# mention; a story that means the company writes its code, and then it links.
+COMMON_WORDS = "common_words.txt"
+
+
+def common_words() -> frozenset[str]:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "stocks" / COMMON_WORDS
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+class NameFinder:
+    """Finds the directory's company names in a text in one pass (Aho-Corasick, pyahocorasick):
+    the longest name at each place, names of at least MIN_NAME_CHARS characters, labels such as
+    ST left off (a story writes 苏宁易购, not ST易购). Built once per import run."""
+
+    def __init__(self, names: Iterable[tuple[str, int]]):
+        import ahocorasick
+
+        self.automaton = ahocorasick.Automaton()
+        owners: dict[str, set[int]] = {}
+        ordinary = common_words()
+        for name, stock_id in names:
+            for form in {name, plain_name(name)}:
+                if len(form) >= MIN_NAME_CHARS and not form.isascii() and form not in ordinary:
+                    owners.setdefault(form, set()).add(stock_id)
+        for form, ids in owners.items():
+            self.automaton.add_word(form, (len(form), frozenset(ids)))
+        self.empty = not owners
+        if not self.empty:
+            self.automaton.make_automaton()
+
+    def find(self, text: str) -> set[frozenset[int]]:
+        """The stocks whose names the text writes, a group per name (an A share and its H
+        share share a name); the longest name wins at a place."""
+        if self.empty or not text:
+            return set()
+        spans = sorted(((end - length + 1, end, ids) for end, (length, ids) in self.automaton.iter(text)),
+                       key=lambda span: (span[0], -span[1]))
+        found: set[frozenset[int]] = set()
+        reach = -1
+        for _start, end, ids in spans:
+            if end <= reach:
+                continue  # inside a longer name found at or before this place
+            found.add(ids)
+            reach = end
+        return found

@@ -41,7 +41,8 @@ EXPECTED = {
     # A date without a zone is Beijing time, as the site's are.
     "date-without-zone.md": ("港股收评：恒指跌1.2% 科技股普跌", at(2022, 3, 4, 16, 10), set(), "东财滚动新闻", set()),
     "date-iso.md": ("工信部：加快推进5G网络建设", at(2022, 3, 5, 10, 0), set(), "东财滚动新闻", set()),
-    "date-only-day.md": ("中国平安：2021年净利润1016亿元", at(2022, 3, 17), set(), "东财滚动新闻", set()),
+    # The text writes 中国平安(601318): a code in the text links the stock.
+    "date-only-day.md": ("中国平安：2021年净利润1016亿元", at(2022, 3, 17), set(), "东财滚动新闻", {"SH601318"}),
     # No date, or none readable: the day in the story id (…/news/1354,20220317….html).
     "date-missing.md": ("美联储宣布加息25个基点", at(2022, 3, 17), {"published_at"}, "东财滚动新闻", set()),
     "date-unparseable.md": ("原油期货盘中大涨5%", at(2022, 3, 16), {"published_at"}, "东财滚动新闻", set()),
@@ -50,7 +51,7 @@ EXPECTED = {
     "images.md": ("小米发布新款智能手机", at(2022, 3, 15, 20, 0), set(), "东财滚动新闻", {"HK01810"}),
     "tags-as-lists.md": ("锂矿板块午后拉升 天齐锂业涨停", at(2022, 3, 21, 13, 45), set(), "东财滚动新闻", set()),
     "empty-title.md": ("格力电器(000651)公告，拟以自有资金回购公司股份，回购金额不低于30亿元",
-                       at(2022, 3, 22, 11, 0), {"title"}, "东财滚动新闻", set()),
+                       at(2022, 3, 22, 11, 0), {"title"}, "东财滚动新闻", {"SZ000651"}),
 }
 # Page dumps: the title is guessed from the first sentence, the date from the text or the file.
 DUMPS = {

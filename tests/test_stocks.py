@@ -7,10 +7,11 @@ from pathlib import Path
 
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
 
 from articles import stocks
-from articles.models import Stock
-from tests.admin_support import temp_dir
+from articles.models import Article, Revision, Stock
+from tests.admin_support import import_files, make_editor, temp_dir
 from tests.site_support import import_published
 
 
@@ -55,6 +56,36 @@ class RuleTests(SimpleTestCase):
                          [("SZ", "000002", "万科A"), ("BJ", "830799", "艾融软件"), ("HK", "00493", "国美零售")])
         self.assertEqual(rows[2].former_names, ["国美电器", "国美"])
         self.assertEqual(rows[0].listed_on, "1991-01-29")
+
+
+class TextRuleTests(SimpleTestCase):
+    def test_companies_written_with_their_codes(self):
+        cases = {
+            "贵州茅台(600519)今日大涨": [("SH", "600519", "贵州茅台")],
+            "潍柴动力（000338.SZ）发布公告": [("SZ", "000338", "潍柴动力")],
+            "中芯国际(688981.SH)、小米集团-W（01810.HK）": [("SH", "688981", "中芯国际"),
+                                                         ("HK", "01810", "小米集团-W")],
+            "蔚来(NIO.US)交付，拼多多（PDD.O）": [("US", "NIO", "蔚来"), ("US", "PDD", "拼多多")],
+            "（股票代码：600519）": [("SH", "600519", "")],
+            "本公司（300750）": [("SZ", "300750", "")],  # 公司 is no name
+            "报告期(2022)营收(12345678)": [],
+            "2022年(123456)": [],  # 1xxxxx is no exchange's code
+            "茅台(600519.SZ)": [],  # the suffix contradicts the code
+            "(PDD.O)": [],  # a ticker alone is too thin
+        }
+        for text, expected in cases.items():
+            with self.subTest(text=text):
+                self.assertEqual([(m.market, m.code, m.name) for m in stocks.coded_mentions(text)], expected)
+
+    def test_names_are_found_in_one_pass(self):
+        finder = stocks.NameFinder([("海尔智家", 1), ("ST易购", 2), ("苏宁易购", 2), ("潍柴动力", 3),
+                                    ("潍柴动力", 4), ("万科A", 5), ("平安", 6), ("京东集团", 7),
+                                    ("京东集团-SW", 8), ("线上线下", 9)])
+        found = finder.find("苏宁易购与海尔智家；潍柴动力公告；万科A；平安；京东集团-SW；线上线下融合")
+        self.assertEqual(found, {frozenset({1}), frozenset({2}), frozenset({3, 4}), frozenset({5}),
+                                 frozenset({8})})
+        self.assertEqual(finder.find(""), set())
+        self.assertEqual(stocks.NameFinder([]).find("海尔智家"), set())
 
 
 class SnapshotTests(TestCase):
@@ -127,3 +158,44 @@ class CompanySearchTests(TestCase):
         self.assertEqual(listed["SH600690"], 1)
         self.assertNotIn("BJ430047", listed)  # in the directory, in no story
         self.assertContains(page, "港交所")
+
+
+class TextLinkingTests(TestCase):
+    """Companies in the text at import: a name with its code links the stock; a bare name is a
+    suggestion an editor confirms in one click."""
+
+    def import_story(self, body: str, title: str = "测试稿件"):
+        folder = temp_dir(self)
+        (folder / "2022-03-01-202203011234567890.md").write_text(
+            f'---\nlayout: post\ntitle: "{title}"\ndate: 2022-03-01 10:00:00 +0800\ncategories: emnews\n'
+            f"tags: 东财滚动新闻\n---\n{body}\n", encoding="utf-8")
+        report = import_files(folder, status="published")
+        self.assertEqual(report.created, 1, report)
+        return Article.objects.get(external_id="202203011234567890")
+
+    def test_names_with_codes_link_and_bare_names_are_suggested(self):
+        story = self.import_story(
+            "<p>潍柴动力（000338.SZ）与贵州茅台(600519)同日公告；小米集团-W（01810.HK）、蔚来(NIO.US)也有消息。</p>"
+            "<p>此外，美的集团和格力电器的空调销量领先，万科的销售额下降。</p>")
+        self.assertEqual({s.symbol for s in story.stocks.all()}, {"SZ000338", "SH600519", "HK01810", "USNIO"})
+        # 万科 is two characters, a word too often: no suggestion.
+        self.assertEqual({s.symbol for s in story.suggested_stocks.all()}, {"SZ000333", "SZ000651"})
+
+    def test_an_unknown_listing_learns_its_name_from_the_story_for_editors_to_confirm(self):
+        story = self.import_story("<p>测试新股份-W（06666.HK）今日上市。</p>")
+        learned = story.stocks.get()
+        self.assertEqual((learned.symbol, learned.name, learned.name_source),
+                         ("HK06666", "测试新股份-W", Stock.NameSource.LEARNED))
+
+    def test_an_editor_confirms_a_suggestion_in_one_click(self):
+        story = self.import_story("<p>美的集团发布年报。</p>")
+        editor = make_editor()
+        self.client.force_login(editor)
+        change = reverse("admin:articles_article_change", args=[story.pk])
+        page = self.client.get(change).content.decode()
+        self.assertIn("确认 美的集团", page)
+        midea = Stock.objects.get(market="SZ", code="000333")
+        self.client.post(reverse("admin:articles_article_confirm_stocks", args=[story.pk]), {"stock": str(midea.pk)})
+        self.assertEqual(list(story.stocks.all()), [midea])
+        self.assertFalse(story.suggested_stocks.exists())
+        self.assertEqual(Revision.objects.filter(article=story).first().fields, ["stocks"])

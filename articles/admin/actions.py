@@ -11,6 +11,7 @@ from articles.admin.forms import AddTagsForm, SetCategoryForm
 from articles.categorize import reclassify
 from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import Article, Revision
+from articles.suggestions import confirm_suggested
 
 Status = Article.Status
 Kind = Revision.Kind
@@ -215,7 +216,21 @@ def empty_trash(modeladmin, request, queryset):
                             messages.SUCCESS)
 
 
+@admin.action(description="确认建议的股票（正文提到的公司）", permissions=["change"])
+def confirm_suggested_stocks(modeladmin, request, queryset):
+    linked = 0
+    for article in editable(queryset).filter(suggested_stocks__isnull=False).distinct():
+        confirmed = confirm_suggested(article, user=request.user)
+        if confirmed:
+            linked += 1
+            log_changes(request, [article], f"确认股票：{'、'.join(s.name or s.symbol for s in confirmed)}")
+    if linked:
+        pages_changed()
+    modeladmin.message_user(request, f"已为 {linked} 篇稿件链接建议的股票。", messages.SUCCESS)
+
+
 ARTICLE_ACTIONS = [
     publish, send_to_review, withdraw, set_category, add_tags, accept_source_version,
-    keep_editor_version, mark_reviewed, reapply_category_rules, restore_from_trash, empty_trash,
+    keep_editor_version, mark_reviewed, reapply_category_rules, confirm_suggested_stocks, restore_from_trash,
+    empty_trash,
 ]

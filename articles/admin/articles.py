@@ -26,10 +26,12 @@ from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import NOT_SHOWN, Article, Correction
 from articles.search.filters import filter_matching
 from articles.search.query import parse_query
+from articles.suggestions import confirm_suggested
 from articles.tracked import LABELS, decode_datetime
 
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
 LIST_DEFERRED = ("body", *NOT_SHOWN)
+SUGGESTIONS = ("suggested_panel",)
 PROVENANCE = (
     "original_link", "external_id", "legacy_path", "source_file", "source_format",
     "imported_at", "import_history", "inferred_summary", "front_matter_pretty", "content_hash",
@@ -118,7 +120,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     ordering = ("-published_at", "-id")
     autocomplete_fields = ("source", "category", "stocks")
     actions = ARTICLE_ACTIONS
-    readonly_fields = PROVENANCE
+    readonly_fields = PROVENANCE + SUGGESTIONS
     save_on_top = True
     change_list_template = "admin/articles/change_list_fast_dates.html"
 
@@ -127,7 +129,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         js = ("vendor/quill-2.0.3/quill.js", "admin/newsroom-body-editor.js", "admin/newsroom-edit.js")
     fieldsets = (
         ("内容", {"fields": ("title", "summary", "body")}),
-        ("分类", {"fields": ("source", "category", "tags", "stocks")}),
+        ("分类", {"fields": ("source", "category", "tags", "stocks", "suggested_panel")}),
         ("发布", {"fields": ("status", "published_at", "slug")}),
         ("出处", {"fields": PROVENANCE, "classes": ("nr-provenance",)}),
     )
@@ -187,6 +189,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
                 preview_url=reverse("admin:articles_article_preview", args=[obj.pk]),
                 revisions_url=reverse("admin:articles_article_revisions", args=[obj.pk]),
                 editing_url=reverse("admin:articles_article_editing", args=[obj.pk]),
+                confirm_stocks_url=reverse("admin:articles_article_confirm_stocks", args=[obj.pk]),
                 other_editors=presence.here(obj.pk, request.user),
                 review_url=reverse("admin:articles_article_review", args=[obj.pk]),
                 review_rows=review_rows(obj, pending) if pending else [],
@@ -265,6 +268,21 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
             return None  # nothing changed: no history entry
         return super().log_change(request, obj, message)
 
+    @admin.display(description="建议的股票")
+    def suggested_panel(self, obj):
+        """Companies the text names without a code: one click links each (or all)."""
+        suggested = list(obj.suggested_stocks.all()) if obj.pk else []
+        if not suggested:
+            return "—"
+        buttons = format_html_join(
+            "", '<button type="submit" form="nr-confirm-stocks" name="stock" value="{}" class="button '
+            'nr-suggested">确认 {} <span class="symbol">{}</span></button> ',
+            ((stock.pk, stock.name or stock.symbol, stock.symbol) for stock in suggested))
+        every = format_html('<button type="submit" form="nr-confirm-stocks" name="stock" value="all" '
+                            'class="button">全部确认</button>') if len(suggested) > 1 else ""
+        return format_html('<div class="nr-suggestions">{}{}<p class="help">正文提到了这些公司的名称（没有写代码），'
+                           '确认后链接到稿件。</p></div>', buttons, every)
+
     # --- provenance panel ----------------------------------------------------------------
 
     @admin.display(description="原文链接")
@@ -337,6 +355,11 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
                 name="articles_article_editing",
             ),
             path(
+                "<path:object_id>/confirm-stocks/",
+                self.admin_site.admin_view(require_POST(self.confirm_stocks_view)),
+                name="articles_article_confirm_stocks",
+            ),
+            path(
                 "<path:object_id>/review/",
                 self.admin_site.admin_view(require_POST(self.review_view)),
                 name="articles_article_review",
@@ -366,6 +389,20 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         response["X-Robots-Tag"] = "noindex, nofollow"
         add_never_cache_headers(response)
         return response
+
+    def confirm_stocks_view(self, request, object_id):
+        """Link suggested stocks (one, or all) to the story."""
+        article = self._article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        wanted = request.POST.get("stock", "")
+        confirmed = confirm_suggested(article, None if wanted == "all" else [wanted], user=request.user)
+        if confirmed:
+            pages_changed()
+            names = "、".join(stock.name or stock.symbol for stock in confirmed)
+            self.log_change(request, article, f"确认股票：{names}")
+            self.message_user(request, f"已链接股票：{names}。", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
 
     def editing_view(self, request, object_id):
         """An open change form's heartbeat: who else has the story open."""

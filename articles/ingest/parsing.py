@@ -16,6 +16,7 @@ from articles.ingest.formats import parse_story
 from articles.ingest.formats.base import InvalidYAML, NotAStory, ParseError, infer_title, summarise
 from articles.ingest.reading import Refused, read_file
 from articles.search.tokens import search_document
+from articles.stocks import coded_mentions
 from articles.text import clean_line, story_slug
 
 __all__ = ["SITE_TZ", "InvalidYAML", "NotAStory", "ParseError", "ParsedArticle", "infer_title", "parse_bytes",
@@ -51,6 +52,8 @@ class ParsedArticle:
     search_text: str = ""  # the search index's tokens, computed here to spare the storing process
     slug: str = ""  # the story's address part (pinyin of a Chinese title): also spared the storer
     category_id: int | None = None  # the section rules' pick, made where the text is at hand
+    # Companies the text names without a code (ditto): the stock ids of each name found.
+    suggested_stock_ids: tuple[tuple[int, ...], ...] = ()
 
 
 def decode(data: bytes) -> str:
@@ -124,6 +127,7 @@ def parse_bytes(
     fields = parse_story(text, name=name, now=now)
     if not fields["text"].strip() and not clean_line(fields["title"]):
         raise ParseError("no title and no story text")
+    fields["stocks"] = with_coded_mentions(fields.get("stocks", ()), fields["title"] + "\n" + fields["text"])
     fields = fit_columns(fields)
     if fields["published_at"] is None and modified is not None:
         fields["published_at"], problem = plausible(modified, now=now, label=f"{modified:%Y-%m-%d %H:%M}")
@@ -137,6 +141,18 @@ def parse_bytes(
         slug=story_slug(fields.get("external_id"), fields["title"]),
         **fields,
     )
+
+
+def with_coded_mentions(charts, text: str) -> tuple[StockRef, ...]:
+    """The stocks of the publisher's chart blocks, then those the text writes with their codes
+    (贵州茅台(600519), 潍柴动力（000338.SZ）): a code in the text links as surely as a chart."""
+    refs = list(charts)
+    seen = {(ref.market, ref.code) for ref in refs}
+    for mention in coded_mentions(text):
+        if (mention.market, mention.code) not in seen:
+            seen.add((mention.market, mention.code))
+            refs.append(StockRef(mention.market, mention.code, mention.name))
+    return tuple(refs)
 
 
 def fit_columns(fields: dict) -> dict:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from articles.categorize import Sections
 from articles.ingest import bulk
+from articles.ingest import workers as workers_module
 from articles.ingest.locking import import_lock
 from articles.ingest.parsing import NotAStory, ParseError, parse_bytes
 from articles.ingest.reading import (
@@ -163,7 +164,10 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], Sections])
         # The plain text is already in what is stored from it (search_text, fingerprint, the
         # section): the storing process, the import's busiest, is spared receiving it again.
         section = rules.choose(title=parsed.title, text=parsed.text)
-        return path, replace(parsed, text="", category_id=section), seen, ""
+        names = workers_module.CONTEXT
+        suggested = tuple(sorted(tuple(sorted(group)) for group in names.find(parsed.title + "\n" + parsed.text))) \
+            if names else ()
+        return path, replace(parsed, text="", category_id=section, suggested_stock_ids=suggested), seen, ""
     except NotAStory as exc:
         return path, None, seen, Ignore(str(exc))
     except ParseError as exc:
@@ -214,7 +218,10 @@ def import_paths(
             report.run_id = run.pk
         lookups = Lookups()
         rules = lookups.rules
-        pool = ParsePool(workers, _read_and_parse, _worker_died) if workers > 1 else None
+        # The directory's company names, for the parses to find in the text (in this process
+        # too: small batches are parsed here).
+        workers_module.CONTEXT = lookups.names
+        pool = ParsePool(workers, _read_and_parse, _worker_died, context=lookups.names) if workers > 1 else None
         try:
             # Batches being parsed while the oldest is stored: the workers never wait for the
             # storing process, nor it for them, and memory holds at most READ_AHEAD + 1 batches.

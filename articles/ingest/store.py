@@ -21,7 +21,7 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.stocks import search_keys
+from articles.stocks import NameFinder, search_keys
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
@@ -66,12 +66,22 @@ class Lookups:
         self.tags: dict[str, ArticleTag] = {}
         self._categories: list[Category] | None = None
         self._rules: Sections | None = None
+        self._names: NameFinder | None = None
 
     @property
     def categories(self) -> list[Category]:
         if self._categories is None:
             self._categories = list(Category.objects.order_by("order", "name"))
         return self._categories
+
+    @property
+    def names(self) -> NameFinder:
+        """The directory's company names and former names, for the parses to find in texts."""
+        if self._names is None:
+            self._names = NameFinder(
+                (name, pk) for pk, name, formers in Stock.objects.values_list("pk", "name", "former_names")
+                for name in [name, *(formers or [])] if name)
+        return self._names
 
     @property
     def rules(self) -> Sections:
@@ -307,9 +317,23 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
     pairs = [(article.pk, parsed) for article, (_, parsed) in zip(articles, items, strict=True)]
     bulk.insert_values(Article.stocks.through, ("article_id", "stock_id"), [
         (pk, stock.pk) for pk, parsed in pairs for stock in lookups.stock_rows(parsed.stocks)])
+    # Suggested companies: found by the parse, less those linked, and only stocks that still
+    # exist (an editor may have deleted one since the run began).
+    wanted = {pk: suggested_ids(parsed, lookups.stock_rows(parsed.stocks)) for pk, parsed in pairs}
+    existing = set(Stock.objects.filter(pk__in=set().union(*wanted.values())).values_list("pk", flat=True)) \
+        if any(wanted.values()) else set()
+    bulk.insert_values(Article.suggested_stocks.through, ("article_id", "stock_id"), [
+        (pk, stock_id) for pk, ids in wanted.items() for stock_id in sorted(ids & existing)])
     bulk.insert_values(TaggedArticle, ("content_object_id", "tag_id"), [
         (pk, tag.pk) for pk, parsed in pairs for tag in lookups.tag_rows(parsed.tags)])
     return articles
+
+
+def suggested_ids(parsed: ParsedArticle, linked: list[Stock]) -> set[int]:
+    """The stocks to suggest for a story: the names found in its text, less any name one of
+    whose stocks is linked already (潍柴动力 with the A share linked does not suggest the H share)."""
+    linked_ids = {stock.pk for stock in linked}
+    return {pk for group in parsed.suggested_stock_ids if not linked_ids & set(group) for pk in group}
 
 
 def known_identities(items) -> set[str]:

@@ -47,7 +47,14 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _init_worker(parent: int) -> None:
+# What every parse of a run shares and is too large to send with each job (the directory's
+# company names): given to each worker once, when it starts; read by the work function.
+CONTEXT = None
+
+
+def _init_worker(parent: int, context=None) -> None:
+    global CONTEXT
+    CONTEXT = context
     _die_with_parent(parent)
     with contextlib.suppress(ValueError, OSError):
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -84,14 +91,15 @@ class ParsePool:
     case each job of the lost chunk is retried alone and the one that kills its worker again
     is answered by `on_crash(job)`."""
 
-    def __init__(self, workers: int, work: Callable, on_crash: Callable):
-        self.workers, self.work, self.on_crash = workers, work, on_crash
+    def __init__(self, workers: int, work: Callable, on_crash: Callable, context=None):
+        self.workers, self.work, self.on_crash, self.context = workers, work, on_crash, context
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, initializer=_init_worker, initargs=(os.getpid(),)
+                max_workers=self.workers, initializer=_init_worker,
+                initargs=(os.getpid(), self.context),
             )
         return self._pool
 
