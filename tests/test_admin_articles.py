@@ -179,7 +179,7 @@ def add_articles(count: int, *, stocks: int, tags: int) -> None:
     """Add `count` review articles over three sources, each with `stocks` stocks and `tags` tags."""
     sources = [Source.objects.create(name=f"测试来源{i}") for i in range(3)]
     categories = list(Category.objects.all())
-    stock_rows = [Stock.objects.create(market="SZ", code=f"30{i:04d}") for i in range(stocks)]
+    stock_rows = [Stock.objects.get_or_create(market="SZ", code=f"30{i:04d}")[0] for i in range(stocks)]
     start = Article.objects.count()
     for i in range(count):
         article = Article.objects.create(

@@ -137,13 +137,14 @@ class CategoryAdminTests(DeskTestCase):
 
 class StockAdminTests(DeskTestCase):
     def test_counts_and_editable_name(self):
-        response = self.client.get(reverse("admin:articles_stock_changelist"))
+        response = self.client.get(reverse("admin:articles_stock_changelist"), {"q": "SZ002024"})
         stock = Stock.objects.get(market="SZ", code="002024")
-        self.assertIn(f"stocks__id__exact={stock.pk}\">1</a>", row_of(response, "SZ002024"))
+        self.assertIn(f"stocks__id__exact={stock.pk}\">1</a>", row_of(response, ">SZ002024</a>"))
         url = reverse("admin:articles_stock_change", args=[stock.pk])
-        self.client.post(url, {"market": "SZ", "code": "002024", "name": "苏宁易购"})
+        self.client.post(url, {"market": "SZ", "code": "002024", "name": "苏宁易购", "full_name": "",
+                               "former_names": '["ST易购"]', "listed_on": "2004-07-21", "is_listed": "on"})
         stock.refresh_from_db()
-        self.assertEqual(stock.name, "苏宁易购")
+        self.assertEqual((stock.name, stock.name_source), ("苏宁易购", Stock.NameSource.EDITOR))
 
     def test_autocomplete_by_full_symbol_and_by_name(self):
         Stock.objects.filter(market="SH", code="600690").update(name="海尔智家")
@@ -155,9 +156,11 @@ class StockAdminTests(DeskTestCase):
             })
             return [r["text"] for r in response.json()["results"]]
 
-        self.assertEqual(search("SZ002024"), ["SZ002024"])
+        self.assertEqual(search("SZ002024"), ["SZ002024 ST易购"])
         self.assertEqual(search("sh600690"), ["SH600690 海尔智家"])
-        self.assertEqual(search("海尔"), ["SH600690 海尔智家"])
+        self.assertEqual(search("海尔"), ["SH600690 海尔智家", "SH688139 海尔生物"])
+        self.assertIn("SZ002024 ST易购", search("苏宁易购"))  # a former name
+        self.assertIn("SH600519 贵州茅台", search("gzmt"))  # pinyin initials
 
 
 class TagAdminTests(DeskTestCase):

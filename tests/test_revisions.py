@@ -116,5 +116,5 @@ class RevisionTests(TestCase):
         many = {url: queries(url) for url in pages}
         self.assertEqual(many, few)
         self.assertLessEqual(many[self.revisions_url], 8)
-        self.assertLessEqual(many[self.change_url], 16)
+        self.assertLessEqual(many[self.change_url], 17)
         self.assertLessEqual(many[changelist], 12)

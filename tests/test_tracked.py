@@ -18,7 +18,7 @@ class StoredFormTests(TestCase):
             category=Category.objects.get(slug="companies"),
         )
         self.article.tags.add("家电", "苏宁")
-        self.article.stocks.add(Stock.objects.create(market="SZ", code="002024"))
+        self.article.stocks.add(Stock.objects.get(market="SZ", code="002024"))
 
     def test_an_articles_values_in_their_stored_form(self):
         self.assertEqual(tracked.read(self.article), {
