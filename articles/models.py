@@ -127,6 +127,9 @@ class Stock(models.Model):
     name = models.CharField(_("公司简称"), max_length=columns.STOCK_NAME, blank=True)
     full_name = models.CharField(_("公司全称"), max_length=200, blank=True)
     former_names = models.JSONField(_("曾用名"), default=list, blank=True)
+    # What the news calls the company besides its listed name (京东, 美的, 腾讯): found in texts
+    # even when only two characters long, as they are chosen by hand.
+    aliases = models.JSONField(_("常用称呼"), default=list, blank=True)
     name_source = models.CharField(_("名称来源"), max_length=16, choices=NameSource.choices,
                                    default=NameSource.DIRECTORY)
     listed_on = models.DateField(_("上市日期"), null=True, blank=True)
@@ -149,9 +152,9 @@ class Stock(models.Model):
     def save(self, *args, **kwargs):
         from articles.stocks import search_keys
 
-        self.search_keys = search_keys(self.market, self.code, [self.name, *self.former_names])
+        self.search_keys = search_keys(self.market, self.code, [self.name, *self.former_names, *self.aliases])
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"name", "former_names", "code"} & set(update_fields):
+        if update_fields is not None and {"name", "former_names", "aliases", "code"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_keys"}
         super().save(*args, **kwargs)
 

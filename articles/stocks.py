@@ -65,6 +65,7 @@ class Row:
     former_names: list[str] = field(default_factory=list)
     listed_on: str = ""
     status: str = "listed"
+    aliases: list[str] = field(default_factory=list)
 
 
 def read_rows(lines: Iterable[str]) -> Iterator[Row]:
@@ -81,9 +82,10 @@ def read_rows(lines: Iterable[str]) -> Iterator[Row]:
             code = (record.get("code") or "").strip().upper()
             market = (record.get("market") or "").strip().upper()
             formers = [clean_name(n) for n in (record.get("former_names") or "").split("|") if n.strip()]
+            aliases = [clean_name(n) for n in (record.get("aliases") or "").split("|") if n.strip()]
             row = Row(market, code, clean_name(record.get("name", "")),
                       clean_name(record.get("full_name", "")), formers,
-                      (record.get("listed_on") or "").strip(), (record.get("status") or "listed").strip())
+                      (record.get("listed_on") or "").strip(), (record.get("status") or "listed").strip(), aliases)
         if row.market in {"SH", "SZ", "BJ", "HK", "US"} and re.fullmatch(r"[A-Z0-9.\-]{1,16}", row.code):
             yield row
 
@@ -145,12 +147,13 @@ def merged(rows: Iterable[Row]) -> dict[tuple[str, str], Row]:
         key = (row.market, row.code)
         if key not in found:
             found[key] = Row(row.market, row.code, row.name, row.full_name, list(row.former_names),
-                             row.listed_on, row.status)
+                             row.listed_on, row.status, list(row.aliases))
             continue
         kept = found[key]
         kept.name = row.name or kept.name
         kept.full_name = row.full_name or kept.full_name
         kept.former_names = list(dict.fromkeys([*kept.former_names, *row.former_names]))
+        kept.aliases = list(dict.fromkeys([*kept.aliases, *row.aliases]))
         kept.listed_on = row.listed_on or kept.listed_on
         kept.status = row.status or kept.status
     return found
@@ -165,15 +168,20 @@ def load(model, rows: Iterable[Row]) -> LoadReport:
 
     report = LoadReport()
     wanted = merged(rows)
+    # A migration's historical model may predate the aliases column (migration 0017).
+    has_aliases = any(f.name == "aliases" for f in model._meta.get_fields())
     existing = {(s.market, s.code): s for s in model.objects.all()}
     new, changed = [], []
     for key, row in wanted.items():
         stock = existing.get(key)
         if stock is None:
             stock = model(market=row.market, code=row.code, name="", former_names=[])
+            stock.aliases = []
             new.append(stock)
+        if not has_aliases and stock.pk:
+            stock.aliases = []
         before = (stock.name, stock.full_name, list(stock.former_names or []), stock.listed_on,
-                  stock.is_listed, stock.name_source)
+                  stock.is_listed, stock.name_source, list(stock.aliases or []))
         formers = list(stock.former_names or [])
         if row.name and row.name != stock.name:
             if stock.name_source == "editor":
@@ -186,9 +194,10 @@ def load(model, rows: Iterable[Row]) -> LoadReport:
         stock.full_name = row.full_name or stock.full_name
         stock.listed_on = datetime.date.fromisoformat(row.listed_on) if row.listed_on else stock.listed_on
         stock.is_listed = row.status != "delisted"
-        stock.search_keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names])
+        stock.aliases = list(dict.fromkeys([*(stock.aliases or []), *row.aliases]))
+        stock.search_keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names, *stock.aliases])
         after = (stock.name, stock.full_name, stock.former_names, stock.listed_on, stock.is_listed,
-                 stock.name_source)
+                 stock.name_source, stock.aliases)
         if stock.pk is None:
             continue
         if after != before:
@@ -196,8 +205,8 @@ def load(model, rows: Iterable[Row]) -> LoadReport:
         else:
             report.unchanged += 1
     model.objects.bulk_create(new, batch_size=500)
-    model.objects.bulk_update(changed, ["name", "full_name", "former_names", "listed_on", "is_listed",
-                                        "name_source", "search_keys"], batch_size=500)
+    columns = ["name", "full_name", "former_names", "listed_on", "is_listed", "name_source", "search_keys"]
+    model.objects.bulk_update(changed, [*columns, "aliases"] if has_aliases else columns, batch_size=500)
     report.created, report.updated = len(new), len(changed)
     return report
 
@@ -247,6 +256,7 @@ def coded_mentions(text: str) -> list[Mention]:
 
 
 MIN_NAME_CHARS = 3  # 2-character names (平安, 万科) are words too often to suggest a company
+MIN_ALIAS_CHARS = 2  # aliases are chosen by hand: 京东, 美的 and 腾讯 are safe
 # Company names that are everyday words too (线上线下, 太阳能 …): never suggested from a bare
 # mention; a story that means the company writes its code, and then it links.
 COMMON_WORDS = "common_words.txt"
@@ -265,15 +275,17 @@ class NameFinder:
     the longest name at each place, names of at least MIN_NAME_CHARS characters, labels such as
     ST left off (a story writes 苏宁易购, not ST易购). Built once per import run."""
 
-    def __init__(self, names: Iterable[tuple[str, int]]):
+    def __init__(self, names: Iterable[tuple[str, int] | tuple[str, int, int]]):
+        """`names`: (name, stock id) or (name, stock id, shortest length to look for)."""
         import ahocorasick
 
         self.automaton = ahocorasick.Automaton()
         owners: dict[str, set[int]] = {}
         ordinary = common_words()
-        for name, stock_id in names:
+        for name, stock_id, *shortest in names:
+            least = shortest[0] if shortest else MIN_NAME_CHARS
             for form in {name, plain_name(name)}:
-                if len(form) >= MIN_NAME_CHARS and not form.isascii() and form not in ordinary:
+                if len(form) >= least and not form.isascii() and form not in ordinary:
                     owners.setdefault(form, set()).add(stock_id)
         for form, ids in owners.items():
             self.automaton.add_word(form, (len(form), frozenset(ids)))
@@ -296,3 +308,14 @@ class NameFinder:
             found.add(ids)
             reach = end
         return found
+
+
+def directory_names(stock_rows: Iterable[tuple[int, str, list, list]]) -> Iterator[tuple[str, int, int]]:
+    """The names to look for in texts from (id, name, former names, aliases) rows: names and
+    former names from MIN_NAME_CHARS characters, aliases from MIN_ALIAS_CHARS."""
+    for pk, name, formers, aliases in stock_rows:
+        for each in [name, *(formers or [])]:
+            if each:
+                yield each, pk, MIN_NAME_CHARS
+        for each in aliases or []:
+            yield each, pk, MIN_ALIAS_CHARS

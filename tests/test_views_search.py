@@ -118,10 +118,12 @@ class SearchPageTests(FreshCacheMixin, TestCase):
         self.assertContains(by_code, 'class="company-hit"><a href="/stocks/SZ002024/"', html=False)
         self.assertIn(SUNING_HAIER, [a.external_id for a in by_code.context["results"].articles])
         self.assertNotContains(by_code, "检查是否有错别字")
-        # A word that begins a company's name offers the company, without claiming the query.
-        haier = self.search("海尔")
-        self.assertContains(haier, 'href="/stocks/SH600690/"')
-        self.assertNotContains(haier, "company-hit")
+        # A word that begins a company's name offers the company, without claiming the query;
+        # the name the news uses for it (an alias) is the company.
+        suning = self.search("苏宁")
+        self.assertContains(suning, 'href="/stocks/SZ002024/"')
+        self.assertNotContains(suning, "company-hit")
+        self.assertContains(self.search("海尔"), 'class="company-hit"><a href="/stocks/SH600690/"', html=False)
         self.assertNotContains(self.search("999999"), "stock-hits")
         with CaptureQueriesContext(connection) as plain:
             self.search("苏宁")

@@ -140,9 +140,9 @@ def _listing(directory: str, real: str, roots: tuple[str, ...], seen: set[str]) 
         except OSError:
             plain_file = plain_dir = False
         if plain_file:
-            yield Found(entry.path) if _is_news_name(name) else Ignored(entry.path)
+            yield Found(entry.path) if is_news_name(name) else Ignored(entry.path)
             continue
-        if not plain_dir and not _is_news_name(name) and not entry.is_symlink():
+        if not plain_dir and not is_news_name(name) and not entry.is_symlink():
             yield Ignored(entry.path)
             continue
         try:
@@ -152,13 +152,14 @@ def _listing(directory: str, real: str, roots: tuple[str, ...], seen: set[str]) 
             continue
         if kind == "dir":
             yield entry.path, target
-        elif _is_news_name(name):
+        elif is_news_name(name):
             yield Found(entry.path)
         else:
             yield Ignored(entry.path)
 
 
-def _is_news_name(name: str) -> bool:
+def is_news_name(name: str) -> bool:
+    """Whether the importer reads a file of this name (news files only; an INDEX.tsv is not)."""
     return Path(name).suffix.lower() in NEWS_SUFFIXES
 
 

@@ -21,7 +21,7 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.stocks import NameFinder, search_keys
+from articles.stocks import NameFinder, directory_names, search_keys
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
@@ -78,9 +78,8 @@ class Lookups:
     def names(self) -> NameFinder:
         """The directory's company names and former names, for the parses to find in texts."""
         if self._names is None:
-            self._names = NameFinder(
-                (name, pk) for pk, name, formers in Stock.objects.values_list("pk", "name", "former_names")
-                for name in [name, *(formers or [])] if name)
+            self._names = NameFinder(directory_names(
+                Stock.objects.values_list("pk", "name", "former_names", "aliases")))
         return self._names
 
     @property
@@ -118,7 +117,7 @@ class Lookups:
                 self.stocks[key] = stock
             if ref.name and not stock.name:
                 stock.name, stock.name_source = ref.name, Stock.NameSource.LEARNED
-                keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names])
+                keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names, *stock.aliases])
                 self.changed_shared |= bool(Stock.objects.filter(pk=stock.pk, name="").update(
                     name=ref.name, name_source=Stock.NameSource.LEARNED, search_keys=keys))
             rows.append(stock)
