@@ -60,10 +60,11 @@ def _iso(moment) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
-def article_jsonld(article, *, request=None, tags=None) -> SafeString:
+def article_jsonld(article, *, request=None, tags=None, stocks=None) -> SafeString:
     """Return a <script type="application/ld+json"> NewsArticle for `article`.
 
-    `tags` are the story's tags when the caller has them already, else they are read.
+    `tags` and `stocks` are the story's when the caller has them already, else they are read;
+    the stocks are the story's `about`: each company with its ticker.
     """
     url = absolute_url(request, article.get_absolute_url()) if article.pk else ""
     data = {
@@ -89,6 +90,10 @@ def article_jsonld(article, *, request=None, tags=None) -> SafeString:
         names = [tag.name for tag in (article.tags.all() if tags is None else tags)]
         if names:
             data["keywords"] = names
+        companies = [stock for stock in (article.stocks.all() if stocks is None else stocks)]
+        if companies:
+            data["about"] = [{"@type": "Corporation", "name": stock.name or stock.symbol,
+                              "tickerSymbol": stock.symbol} for stock in companies]
     image = first_image(article.body)
     if image:
         data["image"] = [image]

@@ -81,8 +81,8 @@ def absolute(context, path: str) -> str:
 
 
 @jinja2.pass_context
-def article_jsonld(context, article, tags=None):
-    return rendering.article_jsonld(article, request=context.get("request"), tags=tags)
+def article_jsonld(context, article, tags=None, stocks=None):
+    return rendering.article_jsonld(article, request=context.get("request"), tags=tags, stocks=stocks)
 
 
 @jinja2.pass_context

@@ -199,3 +199,23 @@ class TextLinkingTests(TestCase):
         self.assertEqual(list(story.stocks.all()), [midea])
         self.assertFalse(story.suggested_stocks.exists())
         self.assertEqual(Revision.objects.filter(article=story).first().fields, ["stocks"])
+
+
+class CompanyNamesOnPagesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+
+    def test_a_story_names_its_companies_in_chips_and_structured_data(self):
+        import json
+        import re
+
+        story = Article.objects.get(external_id="NW202202212282659685")
+        page = self.client.get(story.get_absolute_url()).content.decode()
+        self.assertIn('海尔智家 <span class="symbol">SH600690</span>', page)
+        self.assertIn('ST易购 <span class="symbol">SZ002024</span>', page)
+        data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)[1])
+        self.assertEqual(sorted((c["tickerSymbol"], c["name"]) for c in data["about"]),
+                         [("SH600690", "海尔智家"), ("SZ002024", "ST易购")])
+        feed = self.client.get("/stocks/SZ002024/feed/").content.decode()
+        self.assertIn("ST易购", feed)
