@@ -66,6 +66,10 @@ class StockRef:
     market: str
     code: str
     name: str = ""
+    # Read from the story's text rather than from a chart block: links only a stock the
+    # directory knows, or one the text names with its exchange (09618.HK, NIO.US) and its name.
+    in_text: bool = False
+    suffixed: bool = False
 
     @property
     def symbol(self) -> str:

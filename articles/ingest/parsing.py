@@ -151,7 +151,8 @@ def with_coded_mentions(charts, text: str) -> tuple[StockRef, ...]:
     for mention in coded_mentions(text):
         if (mention.market, mention.code) not in seen:
             seen.add((mention.market, mention.code))
-            refs.append(StockRef(mention.market, mention.code, mention.name))
+            refs.append(StockRef(mention.market, mention.code, mention.name, in_text=True,
+                                 suffixed=mention.suffixed))
     return tuple(refs)
 
 

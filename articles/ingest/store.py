@@ -62,17 +62,25 @@ class Lookups:
     def reset(self) -> None:
         """Forget every cached row (after a rollback they may no longer exist)."""
         self.sources: dict[tuple[str | None, str | None], Source | None] = {}
-        self.stocks: dict[tuple[str, str], Stock] = {}
+        self.stocks: dict[tuple[str, str], Stock | None] = {}  # None: no such stock
         self.tags: dict[str, ArticleTag] = {}
         self._categories: list[Category] | None = None
         self._rules: Sections | None = None
         self._names: NameFinder | None = None
+        self._stock_keys: set[tuple[str, str]] | None = None
 
     @property
     def categories(self) -> list[Category]:
         if self._categories is None:
             self._categories = list(Category.objects.order_by("order", "name"))
         return self._categories
+
+    @property
+    def stock_keys(self) -> set[tuple[str, str]]:
+        """(market, code) of every stock there is, read once per run."""
+        if self._stock_keys is None:
+            self._stock_keys = set(Stock.objects.values_list("market", "code"))
+        return self._stock_keys
 
     @property
     def names(self) -> NameFinder:
@@ -104,17 +112,27 @@ class Lookups:
         return self.sources[cache_key]
 
     def stock_rows(self, refs) -> list[Stock]:
+        """The stocks `refs` name, found or created. A chart block's stock is created if the
+        directory lacks it; a code read in the text only when the text names the company and
+        its exchange (小米集团-W（01810.HK）): a bare (42003) in a title is no stock."""
         rows = []
         for ref in refs:
             key = (ref.market, ref.code)
             stock = self.stocks.get(key)
             if stock is None:
-                # Not in the directory: known from this story (its name for editors to confirm).
-                stock, _ = Stock.objects.get_or_create(
-                    market=ref.market, code=ref.code,
-                    defaults={"name": ref.name, "name_source": Stock.NameSource.LEARNED},
-                )
+                if ref.in_text and key not in self.stock_keys and not (ref.suffixed and ref.name):
+                    continue  # a number in brackets, not a stock the directory knows: no query
+                if key not in self.stocks:
+                    stock = Stock.objects.filter(market=ref.market, code=ref.code).first()
+                if stock is None and (not ref.in_text or (ref.suffixed and ref.name)):
+                    # Not in the directory: known from this story (its name for editors to confirm).
+                    stock, _ = Stock.objects.get_or_create(
+                        market=ref.market, code=ref.code,
+                        defaults={"name": ref.name, "name_source": Stock.NameSource.LEARNED},
+                    )
                 self.stocks[key] = stock
+            if stock is None:
+                continue
             if ref.name and not stock.name:
                 stock.name, stock.name_source = ref.name, Stock.NameSource.LEARNED
                 keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names, *stock.aliases])
