@@ -430,3 +430,21 @@ class TrashedStoryCountTests(DeskTestCase):
                 listed = article_titles(self.client.get(url))
                 self.assertNotIn(HAIER, listed)
                 self.assertEqual((count, len(listed)), (expected, expected))
+
+
+class CoveredFilterTests(TestCase):
+    """The stock desk among the directory's thousands: the companies with stories."""
+
+    @classmethod
+    def setUpTestData(cls):
+        import_files(SEEDS)
+        cls.editor = make_editor()
+
+    def test_the_desk_filters_the_companies_with_stories(self):
+        self.client.force_login(self.editor)
+        covered = self.client.get(STOCKS, {"covered": "yes"})
+        self.assertEqual(sorted(first_cells(covered, "symbol_cell")),
+                         ["HK00493", "HK09618", "SH600690", "SZ000333", "SZ002024"])
+        self.assertGreater(Stock.objects.count(), 5000)
+        uncovered = self.client.get(STOCKS, {"covered": "no", "q": "海尔"})
+        self.assertEqual(first_cells(uncovered, "symbol_cell"), ["SH688139"])

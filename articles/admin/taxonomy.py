@@ -4,7 +4,7 @@ import re
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -75,11 +75,30 @@ def confirm_names(modeladmin, request, queryset):
     modeladmin.message_user(request, f"已确认 {len(confirmed)} 家公司的名称。", messages.SUCCESS)
 
 
+class CoveredFilter(admin.SimpleListFilter):
+    """Companies with stories: the few hundred an editor works with among the directory's
+    thousands."""
+
+    title = "报道"
+    parameter_name = "covered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "有稿件的公司"), ("no", "没有稿件的公司")]
+
+    def queryset(self, request, queryset):
+        linked = Article.stocks.through.objects.filter(stock_id=OuterRef("pk"))
+        if self.value() == "yes":
+            return queryset.filter(Exists(linked))
+        if self.value() == "no":
+            return queryset.exclude(Exists(linked))
+        return queryset
+
+
 @admin.register(Stock)
 class StockAdmin(PublicPagesMixin, admin.ModelAdmin):
     list_display = ("symbol_cell", "market", "code", "name", "name_source", "article_count")
     list_editable = ("name",)
-    list_filter = ("name_source", "market", "is_listed")
+    list_filter = (CoveredFilter, "name_source", "market", "is_listed")
     search_fields = ("code", "name", "full_name", "search_keys")
     search_help_text = "按代码、公司简称、全称、曾用名、拼音首字母或完整代码（如 SZ002024）搜索"
     fields = ("market", "code", "name", "full_name", "former_names", "name_source", "listed_on", "is_listed")
