@@ -33,7 +33,8 @@ def companies_with_stories() -> list[Stock]:
     found = list(Stock.objects.filter(pk__in=counts).only("id", "market", "code", "name"))
     for stock in found:
         stock.stories = counts[stock.pk]
-    return sorted(found, key=lambda s: (s.market, initials_of(s), s.code))
+        stock.initial = initials_of(stock)  # pinyin once per company, not per comparison
+    return sorted(found, key=lambda s: (s.market, s.initial, s.code))
 
 
 def initials_of(stock: Stock) -> str:

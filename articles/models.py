@@ -150,9 +150,9 @@ class Stock(models.Model):
         return f"{self.symbol} {self.name}".strip()
 
     def save(self, *args, **kwargs):
-        from articles.stocks import search_keys
+        from articles.stocks import stock_search_keys
 
-        self.search_keys = search_keys(self.market, self.code, [self.name, *self.former_names, *self.aliases])
+        self.search_keys = stock_search_keys(self)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"name", "former_names", "aliases", "code"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_keys"}

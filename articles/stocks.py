@@ -104,6 +104,12 @@ def search_keys(market: str, code: str, names: Iterable[str]) -> str:
     return " " + " ".join(dict.fromkeys(k for k in keys if k)) + " "
 
 
+def stock_search_keys(stock) -> str:
+    """search_keys() of a stock row (the model's, or a migration's historical one)."""
+    names = [stock.name, *(stock.former_names or []), *(getattr(stock, "aliases", None) or [])]
+    return search_keys(stock.market, stock.code, names)
+
+
 def symbol_forms(query: str) -> tuple[str, str] | None:
     """(market, code) of a query written as a symbol in any usual form: SZ002024, 002024.SZ,
     sz.002024, 002024 (market from the code), HK00493, 00493.HK, NIO.US; None otherwise."""
@@ -119,6 +125,11 @@ def symbol_forms(query: str) -> tuple[str, str] | None:
 
 
 SNAPSHOT = ("a_shares.csv", "others.csv")  # articles/data/stocks/, loaded by migration 0017
+
+
+def load_snapshot(apps, schema_editor) -> None:
+    """Migrations' step: bring the stock table up to the shipped snapshot (articles/data/stocks/)."""
+    load(apps.get_model("articles", "Stock"), snapshot_rows())
 
 
 def snapshot_rows() -> list[Row]:
@@ -195,7 +206,7 @@ def load(model, rows: Iterable[Row]) -> LoadReport:
         stock.listed_on = datetime.date.fromisoformat(row.listed_on) if row.listed_on else stock.listed_on
         stock.is_listed = row.status != "delisted"
         stock.aliases = list(dict.fromkeys([*(stock.aliases or []), *row.aliases]))
-        stock.search_keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names, *stock.aliases])
+        stock.search_keys = stock_search_keys(stock)
         after = (stock.name, stock.full_name, stock.former_names, stock.listed_on, stock.is_listed,
                  stock.name_source, stock.aliases)
         if stock.pk is None:

@@ -11,32 +11,30 @@ from articles.models import Article
 Status = Article.Status
 
 
-@transaction.atomic
 def trash(articles, *, user) -> list[Article]:
     """Move `articles` to the trash; return those moved."""
+    return _move(articles, lambda status: status != Status.TRASHED, Status.TRASHED,
+                 revisions.Kind.TRASH, user=user)
+
+
+def restore(articles, *, user) -> list[Article]:
+    """Bring trashed `articles` back as drafts; return those restored."""
+    return _move(articles, lambda status: status == Status.TRASHED, Status.DRAFT,
+                 revisions.Kind.UNTRASH, user=user)
+
+
+@transaction.atomic
+def _move(articles, applies, status: str, kind: str, *, user) -> list[Article]:
+    """Give each of `articles` whose status `applies` the status `status`, as a revision."""
     moved = []
     for article in articles:
-        if article.status == Status.TRASHED:
+        if not applies(article.status):
             continue
-        with revisions.change(article, revisions.Kind.TRASH, user=user):
-            article.status = Status.TRASHED
+        with revisions.change(article, kind, user=user):
+            article.status = status
             article.save(update_fields=["status", "updated_at"])
         moved.append(article)
     return moved
-
-
-@transaction.atomic
-def restore(articles, *, user) -> list[Article]:
-    """Bring trashed `articles` back as drafts; return those restored."""
-    restored = []
-    for article in articles:
-        if article.status != Status.TRASHED:
-            continue
-        with revisions.change(article, revisions.Kind.UNTRASH, user=user):
-            article.status = Status.DRAFT
-            article.save(update_fields=["status", "updated_at"])
-        restored.append(article)
-    return restored
 
 
 @transaction.atomic

@@ -71,8 +71,11 @@ def fingerprint(name: str, value) -> str:
 
 def base_of(values: dict) -> str:
     """The form's hidden base: a fingerprint per field."""
-    return json.dumps({name: fingerprint(name, value) for name, value in values.items()},
-                      sort_keys=True)
+    return write_base({name: fingerprint(name, value) for name, value in values.items()})
+
+
+def write_base(base: dict[str, str]) -> str:
+    return json.dumps(base, sort_keys=True)
 
 
 def read_base(raw: str | None) -> dict[str, str]:

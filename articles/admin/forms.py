@@ -1,7 +1,5 @@
 """Forms of the editors' desk: the article form and the intermediate pages of bulk actions."""
 
-import json
-
 from django import forms
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminSplitDateTime
@@ -15,10 +13,6 @@ from articles.tracked import LABELS
 # The story's fields an editor edits in the form.
 EDITABLE = ("title", "summary", "body", "source", "category", "tags", "stocks", "status",
             "published_at", "slug")
-
-
-def json_dumps(value) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 INFERRED_HELP = "⚠ 此字段由导入程序推断，请核对，并勾选下方的“已核对推断字段”。"
@@ -98,7 +92,7 @@ class ArticleAdminForm(forms.ModelForm):
                 self.add_error(conflict.field, f"你打开本稿之后，其他编辑修改了「{conflict.label}」。"
                                                "请对照下方对方的版本合并后再保存。")
             self.data = self.data.copy()
-            self.data[self.add_prefix("nr_base")] = json_dumps(base)
+            self.data[self.add_prefix("nr_base")] = edits.write_base(base)
         return cleaned
 
     @property

@@ -21,7 +21,7 @@ from articles.models import (
     TaggedArticle,
     Tombstone,
 )
-from articles.stocks import NameFinder, directory_names, search_keys
+from articles.stocks import NameFinder, directory_names, stock_search_keys
 from articles.text import ascii_slug, story_slug
 
 Outcome = ImportFileResult.Outcome
@@ -135,7 +135,7 @@ class Lookups:
                 continue
             if ref.name and not stock.name:
                 stock.name, stock.name_source = ref.name, Stock.NameSource.LEARNED
-                keys = search_keys(stock.market, stock.code, [stock.name, *stock.former_names, *stock.aliases])
+                keys = stock_search_keys(stock)
                 self.changed_shared |= bool(Stock.objects.filter(pk=stock.pk, name="").update(
                     name=ref.name, name_source=Stock.NameSource.LEARNED, search_keys=keys))
             rows.append(stock)

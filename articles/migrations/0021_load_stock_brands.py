@@ -3,11 +3,7 @@
 
 from django.db import migrations
 
-
-def load_snapshot(apps, schema_editor):
-    from articles import stocks
-
-    stocks.load(apps.get_model("articles", "Stock"), stocks.snapshot_rows())
+from articles.stocks import load_snapshot
 
 
 class Migration(migrations.Migration):

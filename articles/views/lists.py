@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from articles import reads
-from articles.coverage import companies_with_stories, coverage, initials_of
+from articles.coverage import companies_with_stories, coverage
 from articles.models import Article, ArticleTag, Category, Source, Stock
 from articles.views.base import ArticleListView, Listing, PageMeta, PublicPageMixin
 
@@ -149,7 +149,7 @@ class StockIndexView(PublicPageMixin, TemplateView):
             if rows:
                 by_initial: dict[str, list] = {}
                 for stock in rows:
-                    by_initial.setdefault(initials_of(stock), []).append(stock)
+                    by_initial.setdefault(stock.initial, []).append(stock)
                 groups.append((market, label, sorted(by_initial.items())))
         return super().get_context_data(groups=groups, **kwargs)
 
