@@ -49,11 +49,12 @@ class LatestFeed(Feed):
         return "/"
 
     def articles(self, obj):
-        return Article.objects.published()
+        return Article.objects.published().one_per_story()
 
     def items(self, obj=None):
         return (
             self.articles(obj)
+            .with_publishers()
             .select_related("source", "category")
             .prefetch_related("tags")
             .defer(*NOT_SHOWN)
@@ -101,11 +102,14 @@ class SubjectFeed(LatestFeed):
         return obj.get_absolute_url()
 
     def articles(self, obj):
-        return Article.objects.published().filter(**{self.relation: obj})
+        return Article.objects.published().one_per_story().filter(**{self.relation: obj})
 
 
 class SourceFeed(SubjectFeed):
     relation = "source"
+
+    def articles(self, obj):  # the publisher's own feed carries all its stories
+        return Article.objects.published().filter(source=obj)
 
     def get_object(self, request, slug):
         return get_object_or_404(Source, slug=slug)

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
@@ -282,6 +283,31 @@ class ArticleQuerySet(models.QuerySet):
         """Stories published in [start, end)."""
         return self.filter(published_at__gte=start, published_at__lt=end)
 
+    def one_per_story(self, at=None):
+        """Of each same-story cluster, only the story lists show: the one no other published
+        story of its cluster outranks (the editors' pick, else the earliest). The public lists'
+        SQL (articles/reads.py ONE_PER_STORY) is the same rule; tests compare the two."""
+        earlier = Q(published_at__lt=OuterRef("published_at")) | Q(
+            published_at=OuterRef("published_at"), pk__lt=OuterRef("pk"))
+        outranks = (Article.objects.published(at).filter(cluster_id=OuterRef("cluster_id"))
+                    .exclude(pk=OuterRef("pk"))
+                    .filter(Q(pk=F("cluster__lead_id")) | (
+                        (Q(cluster__lead__isnull=True) | ~Q(cluster__lead_id=OuterRef("pk"))) & earlier)))
+        return self.filter(Q(cluster__isnull=True) | ~Exists(outranks))
+
+    def with_cluster_size(self):
+        """Each story with `cluster_size`: how many stories its cluster holds (any state)."""
+        count = (Article.objects.filter(cluster_id=OuterRef("cluster_id")).order_by()
+                 .values("cluster_id").annotate(n=Count("pk")).values("n"))
+        return self.annotate(cluster_size=Coalesce(Subquery(count), 0))
+
+    def with_publishers(self, at=None):
+        """Each story with `publishers`: how many sources its cluster's published stories have
+        (N 家媒体报道); 0 for a story in no cluster."""
+        count = (Article.objects.published(at).filter(cluster_id=OuterRef("cluster_id")).order_by()
+                 .values("cluster_id").annotate(n=Count("source_id", distinct=True)).values("n"))
+        return self.annotate(publishers=Coalesce(Subquery(count), 0))
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -347,6 +373,15 @@ class Article(models.Model):
     pending_changes = models.JSONField(_("来源新版本"), default=dict, blank=True)
     needs_review = models.BooleanField(_("需复核"), default=False)
 
+    # The same story from other publishers (articles/clusters): the import puts a reprint or
+    # rewrite in the cluster of the story it copies; editors split and merge.
+    cluster = models.ForeignKey(
+        "Cluster", verbose_name=_("同题组"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="articles",
+    )
+    # An editor placed this story (split it out, merged it): the import never moves it.
+    cluster_fixed = models.BooleanField(_("编辑已确定同题组"), default=False)
+
     search_text = models.TextField(blank=True, editable=False)
     # PostgreSQL: search_text's distinct tokens as a tsvector, under the GIN search index.
     search_vector = TokenVectorField(null=True, blank=True, editable=False)
@@ -385,6 +420,7 @@ class Article(models.Model):
                 name="article_needs_review_idx",
             ),
             models.Index(fields=["import_run"], name="article_import_run_idx"),
+            models.Index(fields=["cluster", "status", "published_at"], name="article_cluster_idx"),
         ]
 
     def __str__(self) -> str:
@@ -427,10 +463,64 @@ class Article(models.Model):
     def title_tokens(self) -> str:
         return search_document(self.title)
 
+    def same_story(self) -> "ArticleQuerySet":
+        """The other published stories of this story's cluster (其他媒体报道), earliest first."""
+        if not self.cluster_id:
+            return Article.objects.none()
+        return (Article.objects.published().filter(cluster_id=self.cluster_id).exclude(pk=self.pk)
+                .order_by("published_at", "id"))
+
     @property
     def is_published(self) -> bool:
         """Whether readers may see this story now: visibility()'s lookups, checked on it."""
         return all(_HOLDS[lookup](getattr(self, name), value) for name, lookup, value in visibility())
+
+
+class Cluster(models.Model):
+    """The stories of one event from several publishers (同题稿件). Lists show one of them:
+    the editors' pick while it is published, else the earliest published one."""
+
+    lead = models.ForeignKey(
+        Article, verbose_name=_("主稿"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", help_text=_("编辑指定的主稿；未指定时为最早发布的一篇"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("同题组")
+        verbose_name_plural = _("同题组")
+
+    def __str__(self) -> str:
+        return f"同题组 #{self.pk}"
+
+
+class StoryLikeness(models.Model):
+    """A story's likeness (articles/clusters/likeness.py), kept to compare later stories with."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="likeness")
+    minhash = models.BinaryField()
+    shingles = models.PositiveIntegerField()
+    figures = models.TextField(blank=True)  # space-separated
+    companies = models.TextField(blank=True)  # space-separated
+
+    def __str__(self) -> str:
+        return f"likeness of #{self.article_id}"
+
+
+class StoryBand(models.Model):
+    """One LSH band key of a story, with the story's day: candidates are the stories sharing a
+    key within a few days, found by one index range scan per key."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "day"], name="storyband_key_day_idx")]
+
+    def __str__(self) -> str:
+        return f"band {self.key} of #{self.article_id}"
 
 
 class ImportedFile(models.Model):

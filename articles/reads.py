@@ -24,12 +24,33 @@ from articles.sql import Read, fetch, run
 # The visibility rule (articles.models.visibility) spelled in SQL on `a`; its values come
 # from published_params().
 _SQL_LOOKUPS = {"exact": "=", "lte": "<="}
-PUBLISHED = " AND ".join(f"a.{Article._meta.get_field(name).column} {_SQL_LOOKUPS[lookup]} %s"
-                         for name, lookup, _ in visibility())
+
+
+def published_on(alias: str) -> str:
+    """The visibility rule as an SQL condition on the articles table named `alias`."""
+    return " AND ".join(f"{alias}.{Article._meta.get_field(name).column} {_SQL_LOOKUPS[lookup]} %s"
+                        for name, lookup, _ in visibility())
+
+
+PUBLISHED = published_on("a")
+# Same-story clusters (articles/clusters): a list shows one story of each cluster, the one no
+# other published story of its cluster outranks: the editors' pick (Cluster.lead), else the
+# earliest. ArticleQuerySet.one_per_story() is the same rule; tests compare the two.
+ONE_PER_STORY = (
+    "(a.cluster_id IS NULL OR NOT EXISTS (SELECT 1 FROM articles_article b "  # noqa: S608
+    "JOIN articles_cluster k ON k.id = b.cluster_id "
+    f"WHERE b.cluster_id = a.cluster_id AND b.id <> a.id AND {published_on('b')} "
+    "AND (b.id = k.lead_id OR ((k.lead_id IS NULL OR k.lead_id <> a.id) "
+    "AND (b.published_at < a.published_at OR (b.published_at = a.published_at AND b.id < a.id))))))"
+)
+# How many publishers tell a listed story (N 家媒体报道): its cluster's published stories'
+# distinct sources, counted for the rows of the page only (an index range scan each).
+PUBLISHERS = (f"(SELECT COUNT(DISTINCT b.source_id) FROM articles_article b "  # noqa: S608
+              f"WHERE b.cluster_id = a.cluster_id AND {published_on('b')})")
 # The columns a list item prints; the joins are on primary keys of two small tables.
 LISTING_COLUMNS = (
     "a.id, a.title, a.slug, a.summary, a.published_at, "
-    "a.source_id, s.name, s.slug, a.category_id, c.name, c.slug"
+    f"a.source_id, s.name, s.slug, a.category_id, c.name, c.slug, {PUBLISHERS}"
 )
 LISTING_FROM = (
     "articles_article a "
@@ -95,28 +116,35 @@ class _Related:
 
 def _listing_article(row, related: _Related) -> Article:
     pk, title, slug, summary, published_at, source_id, source_name, source_slug, \
-        category_id, category_name, category_slug = row
+        category_id, category_name, category_slug, publishers = row
     article = _build(Article, _LISTING_FIELDS, (pk, title, slug, summary,
                                                 _py_datetime(published_at), source_id, category_id))
     # As select_related() would: the relations are read without a query.
     article.source = related.get(Source, source_id, source_name, source_slug)
     article.category = related.get(Category, category_id, category_name, category_slug)
+    article.publishers = publishers  # of its same-story cluster; 0 for a story told once
     return article
 
 
 def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
-                 body: bool = False) -> Read:
+                 body: bool = False, one_per_story: bool = True) -> Read:
     """Published stories matching the SQL condition `where` on `a` (articles_article), newest
-    first, with their source and category (and `body`, for search excerpts).
+    first, with their source and category (and `body`, for search excerpts), and one story
+    per same-story cluster unless `one_per_story` is false (a publisher's own list).
 
     Prepared (planned once per connection) unless the best plan depends on the value: a
     rare tag's or stock's stories are fetched by id, a common one's by walking the date index.
     """
     condition = PUBLISHED + (f" AND ({where})" if where else "")
+    pub = published_params()
+    condition_params = [*pub, *params]
+    if one_per_story:
+        condition += f" AND {ONE_PER_STORY}"
+        condition_params += pub
     columns = LISTING_COLUMNS + (", a.body" if body else "")
     sql = (f"SELECT {columns} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
            f"{NEWEST_FIRST} LIMIT %s OFFSET %s")
-    return Read(sql, [*published_params(), *params, limit, offset],
+    return Read(sql, [*pub, *condition_params, limit, offset],
                 prepare=where not in VALUE_DEPENDENT,
                 build=_listing_articles_with_body if body else _listing_articles)
 
@@ -133,16 +161,18 @@ def _listing_articles_with_body(rows) -> list[Article]:
     return articles
 
 
-def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0) -> list[Article]:
+def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
+            one_per_story: bool = True) -> list[Article]:
     """Return listing_read()'s stories: one query."""
-    return fetch_one(listing_read(where, params, limit=limit, offset=offset))
+    return fetch_one(listing_read(where, params, limit=limit, offset=offset, one_per_story=one_per_story))
 
 
 def _by_ids(ids: list[int], *, body: bool = False) -> list[Article]:
     """The published stories `ids`, newest first: one query by primary key."""
     if not ids:
         return []
-    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), body=body))
+    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), body=body,
+                                  one_per_story=False))
 
 
 # Conditions for the subject lists, on `a`, each with one parameter.
@@ -173,8 +203,9 @@ def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
             raise ValueError(f"no index for the latest stories per {column}")
         for value in values:
             parts.append(f"SELECT * FROM (SELECT a.id FROM articles_article a WHERE {PUBLISHED} "  # noqa: S608
-                         f"AND a.{column} = %s {NEWEST_FIRST} LIMIT {int(count)}) AS part{len(parts)}")
-            params += [*published_params(), value]
+                         f"AND a.{column} = %s AND {ONE_PER_STORY} {NEWEST_FIRST} LIMIT {int(count)}) "
+                         f"AS part{len(parts)}")
+            params += [*published_params(), value, *published_params()]
     if not parts:
         return []
     ids = sorted({row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)})
@@ -255,6 +286,30 @@ def _story(rows) -> Article | None:
     article.category = None if category_id is None else _build(
         Category, ("id", "name", "slug"), (category_id, category_name, category_slug))
     return article
+
+
+def same_story_read(pk: int, *, limit: int = 20) -> Read:
+    """The other published stories of the same-story cluster of story `pk` (其他媒体报道),
+    earliest first, with their sources: Article.same_story(), with only what the page prints."""
+    sql = (
+        "SELECT b.id, b.title, b.slug, b.published_at, b.source_id, s.name, s.slug "  # noqa: S608
+        "FROM articles_article a JOIN articles_article b ON b.cluster_id = a.cluster_id "
+        "LEFT JOIN articles_source s ON s.id = b.source_id "
+        f"WHERE a.id = %s AND b.id <> a.id AND {published_on('b')} "
+        f"ORDER BY b.published_at, b.id LIMIT {int(limit)}"
+    )
+    return Read(sql, [pk, *published_params()], prepare=True, build=_same_story)
+
+
+def _same_story(rows) -> list[Article]:
+    related = _Related()
+    stories = []
+    for pk, title, slug, published_at, source_id, source_name, source_slug in rows:
+        story = _build(Article, ("id", "title", "slug", "published_at", "source_id"),
+                       (pk, title, slug, _py_datetime(published_at), source_id))
+        story.source = related.get(Source, source_id, source_name, source_slug)
+        stories.append(story)
+    return stories
 
 
 def labels_read(pk: int) -> Read:

@@ -19,8 +19,8 @@ from tests.site_support import (
 )
 
 
-def listed(where="", params=(), *, limit=1000, offset=0):
-    return reads.listing(where, params, limit=limit, offset=offset)
+def listed(where="", params=(), *, limit=1000, offset=0, one_per_story=True):
+    return reads.listing(where, params, limit=limit, offset=offset, one_per_story=one_per_story)
 
 
 class ImportedTestCase(TestCase):
@@ -50,13 +50,16 @@ class ListingTests(ImportedTestCase):
             "period": (reads.IN_PERIOD, reads.period_params(start, self.haier.published_at),
                        published.in_period(start, self.haier.published_at)),
         }
+        self.assertTrue(Article.objects.published().filter(cluster__isnull=False).exists())
         for name, (where, params, expected) in cases.items():
-            with self.subTest(name):
-                rows = listed(where, params)
-                self.assertTrue(rows)
-                self.assertEqual(rows, list(expected.order_by("-published_at", "-id")))
-                for hidden in self.hidden.values():
-                    self.assertNotIn(hidden, rows)
+            for one_per_story in (True, False):
+                with self.subTest(name, one_per_story=one_per_story):
+                    rows = listed(where, params, one_per_story=one_per_story)
+                    self.assertTrue(rows)
+                    wanted = expected.one_per_story() if one_per_story else expected
+                    self.assertEqual(rows, list(wanted.order_by("-published_at", "-id")))
+                    for hidden in self.hidden.values():
+                        self.assertNotIn(hidden, rows)
 
     def test_rows_carry_what_a_list_item_prints(self):
         for story in listed(limit=30):

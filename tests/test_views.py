@@ -182,16 +182,16 @@ class ArticlePageTests(FreshCacheMixin, TestCase):
 
     def test_query_count_does_not_grow_with_tags_stocks_or_related_stories(self):
         url = self.haier.get_absolute_url()
-        # The story, its tags and stocks, its corrections, the sections, its neighbours and
-        # related stories.
-        with self.assertNumQueries(5):
+        # The story, its tags and stocks, its corrections, its other publishers' stories, the
+        # sections, its neighbours and related stories.
+        with self.assertNumQueries(6):
             self.client.get(url)
         stocks = list(Stock.objects.all())
         self.haier.stocks.add(*stocks)
         self.haier.tags.add("甲", "乙", "丙", "丁")
         add_stories(30, source=self.haier.source, category=self.haier.category,
                     tags=["甲"], stocks=stocks[:3])
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(6):
             response = self.client.get(url)
         self.assertEqual(len(response.context["related"]), 6)
         self.assertContains(response, 'href="/tags/')

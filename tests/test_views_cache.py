@@ -19,7 +19,7 @@ from articles.cache import (
 )
 from articles.ingest.pipeline import import_paths
 from articles.models import Article, Category, Source, Stock
-from tests.admin_support import CORPUS, temp_dir
+from tests.admin_support import temp_dir
 from tests.site_support import FreshCacheMixin, import_published
 
 
@@ -174,10 +174,15 @@ class ImportsKeepStoryPagesTests(FreshCacheMixin, TestCase):
         self.url = self.story.get_absolute_url()
         self.folder = temp_dir(self)
         self.new_file = self.folder / "new.md"
-        # Another story: its own id (share link) and words.
-        self.new_file.write_bytes((CORPUS / "2022-01-21-202201212257099936.md").read_bytes()
-                                  .replace(b"202201212257099936", b"202201219999999999")
-                                  .replace("昇兴股份".encode(), "新增测试稿".encode()))
+        # Another story: its own id (share link), words and figures (a copy that only renamed
+        # the company would be the same story, listed once: articles/clusters).
+        self.new_file.write_text(
+            "---\nlayout: post\ntitle: 新增测试稿：董事会审议通过回购方案\n"
+            "date: 2022-01-22 09:30:00 +0800\ncategories: zhengquanshibao\ntags: [证券时报新闻]\n---\n"
+            "<p>新增测试稿公告称，董事会审议通过以集中竞价方式回购公司股份的方案，回购资金总额"
+            "不低于5000万元、不超过8000万元，回购价格不超过每股19.6元，回购期限为董事会审议通过"
+            "之日起12个月内。回购股份将用于员工持股计划。</p>\n"
+            "<http://finance.eastmoney.com/news/1354,202201219999999999.html>\n", encoding="utf-8")
 
     def import_folder(self):
         with self.captureOnCommitCallbacks(execute=True):

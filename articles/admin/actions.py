@@ -9,6 +9,7 @@ from articles import revisions, trash
 from articles.admin.common import log_changes, pages_changed
 from articles.admin.forms import AddTagsForm, SetCategoryForm
 from articles.categorize import reclassify
+from articles.clusters import editing as clusters
 from articles.ingest.review import accept_source, keep_edits, pending_fields
 from articles.models import Article, Revision
 from articles.suggestions import confirm_suggested
@@ -229,8 +230,54 @@ def confirm_suggested_stocks(modeladmin, request, queryset):
     modeladmin.message_user(request, f"已为 {linked} 篇稿件链接建议的股票。", messages.SUCCESS)
 
 
+@admin.action(description="发布所选稿件及其同题稿件", permissions=["change"])
+def publish_with_copies(modeladmin, request, queryset):
+    """One decision for a story and the same story from other publishers (its cluster)."""
+    publish(modeladmin, request, clusters.with_copies(queryset))
+
+
+@admin.action(description="撤下所选稿件及其同题稿件", permissions=["change"])
+def withdraw_with_copies(modeladmin, request, queryset):
+    withdraw(modeladmin, request, clusters.with_copies(queryset))
+
+
+@admin.action(description="合并为同一事件（同题）", permissions=["change"])
+def merge_clusters(modeladmin, request, queryset):
+    articles = list(queryset.only("pk", "title", "cluster_id"))
+    cluster = clusters.merge(articles)
+    if cluster is None:
+        modeladmin.message_user(request, "请至少选择两篇稿件再合并。", messages.WARNING)
+        return
+    log_changes(request, articles, f"合并为同题组 #{cluster.pk}")
+    pages_changed()
+    modeladmin.message_user(request, f"已将 {len(articles)} 篇稿件及其同题稿件合并为同题组 #{cluster.pk}；"
+                            "导入程序不会再改动这些稿件的分组。", messages.SUCCESS)
+
+
+@admin.action(description="移出同题组（单独成篇）", permissions=["change"])
+def split_from_cluster(modeladmin, request, queryset):
+    articles = list(queryset.only("pk", "title", "cluster_id"))
+    moved = clusters.split(articles)
+    log_changes(request, articles, "移出同题组")
+    pages_changed()
+    modeladmin.message_user(request, f"已将 {moved} 篇稿件移出同题组；导入程序不会再把它们归入同题组。",
+                            messages.SUCCESS)
+
+
+@admin.action(description="设为同题主稿（列表中代表本组）", permissions=["change"])
+def make_cluster_lead(modeladmin, request, queryset):
+    articles = list(queryset.only("pk", "title", "cluster_id")[:2])
+    if len(articles) != 1 or not clusters.make_lead(articles[0]):
+        modeladmin.message_user(request, "请选择一篇有同题稿件的稿件。", messages.WARNING)
+        return
+    log_changes(request, articles, "设为同题主稿")
+    pages_changed()
+    modeladmin.message_user(request, f"《{articles[0].title}》已设为同题主稿。", messages.SUCCESS)
+
+
 ARTICLE_ACTIONS = [
-    publish, send_to_review, withdraw, set_category, add_tags, accept_source_version,
+    publish, publish_with_copies, send_to_review, withdraw, withdraw_with_copies, merge_clusters,
+    split_from_cluster, make_cluster_lead, set_category, add_tags, accept_source_version,
     keep_editor_version, mark_reviewed, reapply_category_rules, confirm_suggested_stocks, restore_from_trash,
     empty_trash,
 ]

@@ -18,7 +18,7 @@ from articles.admin.actions import ARTICLE_ACTIONS
 from articles.admin.changelist import EstimatedCountPaginator, FastDateHierarchyChangeList
 from articles.admin.common import PublicPagesMixin, log_changes, pages_changed
 from articles.admin.diff import review_rows
-from articles.admin.filters import ImportRunFilter, NeedsReviewFilter, ScheduleFilter
+from articles.admin.filters import ClusterFilter, ImportRunFilter, NeedsReviewFilter, ScheduleFilter
 from articles.admin.forms import ArticleAdminForm
 from articles.admin.reasons import reason_html
 from articles.admin.revisions import RevisionViews
@@ -32,6 +32,7 @@ from articles.tracked import LABELS, decode_datetime
 # Columns the list never shows; loading them for 50 rows would read megabytes of HTML.
 LIST_DEFERRED = ("body", *NOT_SHOWN)
 SUGGESTIONS = ("suggested_panel",)
+SAME_STORY = ("same_story_panel",)
 PROVENANCE = (
     "original_link", "external_id", "legacy_path", "source_file", "source_format",
     "imported_at", "import_history", "inferred_summary", "front_matter_pretty", "content_hash",
@@ -82,7 +83,7 @@ class ArticleChangeList(FastDateHierarchyChangeList):
         queryset = super().get_queryset(request, exclude_parameters)
         if self.params.get("status__exact") != Article.Status.TRASHED:
             queryset = queryset.exclude(status=Article.Status.TRASHED)  # the trash has its own view
-        return queryset.defer(*LIST_DEFERRED).prefetch_related("stocks")
+        return queryset.defer(*LIST_DEFERRED).prefetch_related("stocks").with_cluster_size()
 
 
 class CorrectionInline(admin.TabularInline):
@@ -106,9 +107,11 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = (
         "title_cell", "source", "category", "status_badge", "published_local", "stock_symbols",
+        "same_story_cell",
     )
     list_display_links = ("title_cell",)
-    list_filter = ("status", ScheduleFilter, NeedsReviewFilter, "source", "category", ImportRunFilter)
+    list_filter = ("status", ScheduleFilter, NeedsReviewFilter, ClusterFilter, "source", "category",
+                   ImportRunFilter)
     date_hierarchy = "published_at"
     search_fields = ("title",)  # shows the box; search_articles() does the matching
     search_help_text = "按标题、正文或外部编号搜索，支持中文（如：海尔）；多个词用空格分隔。"
@@ -120,7 +123,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     ordering = ("-published_at", "-id")
     autocomplete_fields = ("source", "category", "stocks")
     actions = ARTICLE_ACTIONS
-    readonly_fields = PROVENANCE + SUGGESTIONS
+    readonly_fields = PROVENANCE + SUGGESTIONS + SAME_STORY
     save_on_top = True
     change_list_template = "admin/articles/change_list_fast_dates.html"
 
@@ -131,6 +134,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         ("内容", {"fields": ("title", "summary", "body")}),
         ("分类", {"fields": ("source", "category", "tags", "stocks", "suggested_panel")}),
         ("发布", {"fields": ("status", "published_at", "slug")}),
+        ("同题稿件", {"fields": SAME_STORY}),
         ("出处", {"fields": PROVENANCE, "classes": ("nr-provenance",)}),
     )
 
@@ -168,6 +172,13 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     def stock_symbols(self, obj):
         # Iterating .all() reads the prefetch cache: one query for the whole page.
         return " ".join(stock.symbol for stock in obj.stocks.all()) or "—"
+
+    @admin.display(description="同题")
+    def same_story_cell(self, obj):
+        if not obj.cluster_id:
+            return "—"
+        url = reverse("admin:articles_article_changelist") + f"?cluster={obj.cluster_id}"
+        return format_html('<a href="{}" title="列出同一事件的全部稿件">{} 篇</a>', url, obj.cluster_size)
 
     # --- edit form -----------------------------------------------------------------------
 
@@ -282,6 +293,27 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
                             'class="button">全部确认</button>') if len(suggested) > 1 else ""
         return format_html('<div class="nr-suggestions">{}{}<p class="help">正文提到了这些公司的名称（没有写代码），'
                            '确认后链接到稿件。</p></div>', buttons, every)
+
+    @admin.display(description="同一事件的其他稿件")
+    def same_story_panel(self, obj):
+        """The story's cluster: the other publishers' stories, with their states."""
+        if not obj.pk or not obj.cluster_id:
+            return format_html('<p class="help">{}</p>', "没有发现其他媒体的同题稿件。" + (
+                "（编辑已将本稿移出同题组，导入程序不会再归组。）" if obj.cluster_fixed else ""))
+        others = (Article.objects.filter(cluster_id=obj.cluster_id).exclude(pk=obj.pk)
+                  .select_related("source").only("pk", "title", "status", "published_at", "source__name")
+                  .order_by("published_at", "pk")[:50])
+        lead = obj.cluster.lead_id
+        row = '<li><a href="{}">{}</a> <span class="nr-status nr-status-{}">{}</span> {} {}{}</li>'
+        rows = format_html_join("", row, (
+            (reverse("admin:articles_article_change", args=[other.pk]), other.title, other.status,
+             other.get_status_display(), other.source.name if other.source else "",
+             f"{timezone.localtime(other.published_at):%Y-%m-%d %H:%M}", "（主稿）" if other.pk == lead else "")
+            for other in others))
+        url = reverse("admin:articles_article_changelist") + f"?cluster={obj.cluster_id}"
+        return format_html('<ul class="nr-same-story">{}</ul><p class="help">{}<a href="{}">在列表中处理整组</a>'
+                           '（发布、撤下、移出、合并、设为主稿）。</p>', rows,
+                           "本稿是主稿。" if lead == obj.pk else "", url)
 
     # --- provenance panel ----------------------------------------------------------------
 

@@ -88,3 +88,24 @@ class HasFailuresFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(failed=0)
         return queryset
+
+
+class ClusterFilter(admin.SimpleListFilter):
+    """Stories told by several publishers (同题稿件); one cluster by id through ?cluster=<id>
+    (linked from each story's 同题 column), so that one decision can cover the copies."""
+
+    title = "同题稿件"
+    parameter_name = "cluster"
+
+    def lookups(self, request, model_admin):
+        return [("any", "有同题稿件"), ("none", "无同题稿件")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.filter(cluster__isnull=False)
+        if value == "none":
+            return queryset.filter(cluster__isnull=True)
+        if value and value.isascii() and value.isdigit() and len(value) <= 18:
+            return queryset.filter(cluster_id=int(value))
+        return queryset

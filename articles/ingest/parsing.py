@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from articles import columns
+from articles.clusters.likeness import Likeness
 from articles.ingest.cleaning import StockRef
 from articles.ingest.dates import SITE_TZ, plausible
 from articles.ingest.formats import parse_story
@@ -54,6 +55,8 @@ class ParsedArticle:
     category_id: int | None = None  # the section rules' pick, made where the text is at hand
     # Companies the text names without a code (ditto): the stock ids of each name found.
     suggested_stock_ids: tuple[tuple[int, ...], ...] = ()
+    # What tells a reprint of another story (articles/clusters): computed where the text is.
+    likeness: Likeness | None = None
 
 
 def decode(data: bytes) -> str:

@@ -21,6 +21,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 
 from articles.categorize import Sections
+from articles.clusters.likeness import likeness_of
 from articles.ingest import bulk
 from articles.ingest import workers as workers_module
 from articles.ingest.locking import import_lock
@@ -167,7 +168,8 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], Sections])
         names = workers_module.CONTEXT
         suggested = tuple(sorted(tuple(sorted(group)) for group in names.find(parsed.title + "\n" + parsed.text))) \
             if names else ()
-        return path, replace(parsed, text="", category_id=section, suggested_stock_ids=suggested), seen, ""
+        return path, replace(parsed, text="", category_id=section, suggested_stock_ids=suggested,
+                             likeness=likeness_of(parsed.text)), seen, ""
     except NotAStory as exc:
         return path, None, seen, Ignore(str(exc))
     except ParseError as exc:

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from articles import identity, revisions, tracked
 from articles.categorize import Sections, rules_of
+from articles.clusters import placing
+from articles.clusters.likeness import company_keys
 from articles.ingest import bulk
 from articles.ingest.parsing import ParsedArticle
 from articles.models import (
@@ -240,6 +242,7 @@ def store(
             article.stocks.add(*stocks)
         if tags:
             article.tags.add(*tags)
+        placing.place([new_story(article, parsed, lookups)])
         return StoreResult(Outcome.CREATED, article, notes_of(parsed))
 
     if matched_on == "fingerprint" and existing.source_file != path and (
@@ -343,7 +346,17 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
         (pk, stock_id) for pk, ids in wanted.items() for stock_id in sorted(ids & existing)])
     bulk.insert_values(TaggedArticle, ("content_object_id", "tag_id"), [
         (pk, tag.pk) for pk, parsed in pairs for tag in lookups.tag_rows(parsed.tags)])
+    placing.place([new_story(article, parsed, lookups)
+                   for article, (_, parsed) in zip(articles, items, strict=True)])
     return articles
+
+
+def new_story(article: Article, parsed: ParsedArticle, lookups: Lookups) -> placing.NewStory:
+    """The stored story `article` as the clustering takes it: its likeness, with its companies
+    (the stocks it links and the names it suggests, by directory id)."""
+    companies = [stock.pk for stock in lookups.stock_rows(parsed.stocks)]
+    companies += [pk for group in parsed.suggested_stock_ids for pk in group]
+    return placing.NewStory(article.pk, article.published_at, parsed.likeness, company_keys(companies))
 
 
 def suggested_ids(parsed: ParsedArticle, linked: list[Stock]) -> set[int]:

@@ -131,9 +131,11 @@ class Listing:
 
     where: str = ""
     params: tuple = ()
+    one_per_story: bool = True  # a same-story cluster shown once (not on a publisher's own list)
 
     def fetch(self, *, limit: int, offset: int) -> list:
-        return reads.listing(self.where, self.params, limit=limit, offset=offset)
+        return reads.listing(self.where, self.params, limit=limit, offset=offset,
+                             one_per_story=self.one_per_story)
 
 
 class ArticleListView(PublicPageMixin, ListView):

@@ -23,20 +23,22 @@ def article_meta(article: Article) -> PageMeta:
 
 
 class ArticleDetailView(PublicPageMixin, DetailView):
-    """A published story: five queries in two round trips (the story, its tags and stocks, its
-    corrections and the section links together; then its neighbours and related stories),
-    whatever the size of the archive."""
+    """A published story: six queries in two round trips (the story, its tags and stocks, its
+    corrections, its other publishers' stories and the section links together; then its
+    neighbours and related stories), whatever the size of the archive."""
 
     context_object_name = "article"
     model = Article
 
     labels: tuple | None = None  # (tags, stocks), read with the story
     corrections: list | None = None  # its correction notes, read with it
+    same_story: list | None = None  # the same story from other publishers, read with it
 
     def get_object(self, queryset=None):
         pk = self.kwargs["pk"]
-        article, self.labels, self.corrections = self.fetch_with_sections(
-            reads.story_read(pk), reads.labels_read(pk), reads.corrections_read(pk))
+        article, self.labels, self.corrections, self.same_story = self.fetch_with_sections(
+            reads.story_read(pk), reads.labels_read(pk), reads.corrections_read(pk),
+            reads.same_story_read(pk))
         if article is None:
             raise Http404("稿件不存在")
         return article
@@ -58,11 +60,16 @@ class ArticleDetailView(PublicPageMixin, DetailView):
                               tag_ids=[tag.pk for tag in tags], related_count=RELATED_COUNT)
         corrections = self.corrections if self.corrections is not None else \
             reads.fetch_one(reads.corrections_read(article.pk))
+        same_story = self.same_story if self.same_story is not None else \
+            reads.fetch_one(reads.same_story_read(article.pk))
+        # A related story that is the same story told elsewhere is listed once, as that.
+        told = {story.pk for story in same_story}
         context.update(
+            same_story=same_story,
             corrections=corrections,
             tags=tags,
             stocks=stocks,
-            related=around.related,
+            related=[story for story in around.related if story.pk not in told],
             previous_article=around.previous,
             next_article=around.next,
         )

@@ -31,6 +31,7 @@ class SubjectListView(ArticleListView):
     condition = ""  # the SQL condition on the subject's id (articles/reads.py)
     feed_name = ""  # URL name of the subject's feed
     own_link = ""  # "source" or "category": the items' link to the subject is left out
+    one_per_story = True  # a same-story cluster listed once (its other publishers named)
 
     def get_subject(self):
         raise NotImplementedError
@@ -42,7 +43,7 @@ class SubjectListView(ArticleListView):
 
     def get_queryset(self):
         self.subject = self.get_subject()
-        return Listing(self.condition, (self.subject.pk,))
+        return Listing(self.condition, (self.subject.pk,), one_per_story=self.one_per_story)
 
     def heading(self) -> str:
         return str(self.subject)
@@ -68,6 +69,7 @@ class SubjectListView(ArticleListView):
 class SourceView(SubjectListView):
     kind, condition, feed_name, url_kwarg = "来源", reads.BY_SOURCE, "source_feed", "slug"
     own_link = "source"
+    one_per_story = False  # the publisher's own page lists all its stories
 
     def get_subject(self):
         return self.read_subject(reads.one_read(Source, ("id", "name", "slug", "url"),
