@@ -243,7 +243,7 @@ def withdraw_with_copies(modeladmin, request, queryset):
 
 @admin.action(description="合并为同一事件（同题）", permissions=["change"])
 def merge_clusters(modeladmin, request, queryset):
-    articles = list(queryset.only("pk", "title", "cluster_id"))
+    articles = list(queryset.select_related(None).only("pk", "title", "cluster_id"))
     cluster = clusters.merge(articles)
     if cluster is None:
         modeladmin.message_user(request, "请至少选择两篇稿件再合并。", messages.WARNING)
@@ -256,7 +256,7 @@ def merge_clusters(modeladmin, request, queryset):
 
 @admin.action(description="移出同题组（单独成篇）", permissions=["change"])
 def split_from_cluster(modeladmin, request, queryset):
-    articles = list(queryset.only("pk", "title", "cluster_id"))
+    articles = list(queryset.select_related(None).only("pk", "title", "cluster_id"))
     moved = clusters.split(articles)
     log_changes(request, articles, "移出同题组")
     pages_changed()
@@ -266,7 +266,7 @@ def split_from_cluster(modeladmin, request, queryset):
 
 @admin.action(description="设为同题主稿（列表中代表本组）", permissions=["change"])
 def make_cluster_lead(modeladmin, request, queryset):
-    articles = list(queryset.only("pk", "title", "cluster_id")[:2])
+    articles = list(queryset.select_related(None).only("pk", "title", "cluster_id")[:2])
     if len(articles) != 1 or not clusters.make_lead(articles[0]):
         modeladmin.message_user(request, "请选择一篇有同题稿件的稿件。", messages.WARNING)
         return

@@ -31,7 +31,7 @@ def cluster_stored(*, batch: int = BATCH, progress: Callable[[int], None] | None
                                             company_keys(companies.get(pk, ())))
                            for pk, published_at, body in rows])
         done += len(rows)
-        after = rows[-1][:2]
+        after = (rows[-1][1], rows[-1][0])  # (published_at, pk) of the last story done
         if progress:
             progress(done)
 

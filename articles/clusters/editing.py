@@ -44,9 +44,10 @@ def merge(articles) -> Cluster | None:
 
 def make_lead(article: Article) -> bool:
     """Make `article` the story its cluster's entry shows in lists; False if it is in none."""
-    if not article.cluster_id:
+    cluster_id = Article.objects.filter(pk=article.pk).values_list("cluster_id", flat=True).first()
+    if not cluster_id:
         return False
-    return bool(Cluster.objects.filter(pk=article.cluster_id).update(lead=article))
+    return bool(Cluster.objects.filter(pk=cluster_id).update(lead=article))
 
 
 def _drop_small(cluster_ids) -> None:

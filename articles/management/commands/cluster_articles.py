@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=BATCH, help="stories per transaction")
 
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         try:
             # Imports place new stories in clusters too: one of the two at a time.
             with import_lock(wait=5.0):

@@ -1,0 +1,95 @@
+"""A story's likeness and the same-story rule, on the real seed story's text (no database)."""
+
+import os
+import subprocess
+import sys
+import time
+import unicodedata
+
+from django.test import SimpleTestCase
+
+from articles.clusters.likeness import (
+    BANDS,
+    MIN_SHINGLES,
+    company_keys,
+    containment,
+    figures_of,
+    likeness_of,
+    same_story,
+)
+from tests.clusters_support import paragraphs
+
+
+def text(parts) -> str:
+    return "\n".join(parts)
+
+
+class LikenessTests(SimpleTestCase):
+    def setUp(self):
+        self.body = paragraphs()
+        self.original = likeness_of(text(self.body))
+
+    def test_a_rewrite_with_an_intro_and_a_trimmed_paragraph_is_the_same_story(self):
+        rewrite = likeness_of(text(["中证网讯（记者 王勇）2月21日，记者获悉：", *self.body[:-1]]))
+        self.assertIsNotNone(same_story(self.original, rewrite))
+        self.assertGreater(containment(self.original, rewrite), 0.8)
+
+    def test_full_width_digits_and_punctuation_change_nothing(self):
+        wide = text(self.body).translate(str.maketrans("0123456789,.", "０１２３４５６７８９，．"))
+        self.assertNotEqual(wide, text(self.body))
+        again = likeness_of(wide)
+        self.assertEqual(again.minhash, self.original.minhash)
+        self.assertEqual(again.figures, self.original.figures)
+
+    def test_the_same_words_with_other_figures_are_another_story(self):
+        swapped = likeness_of(text(self.body).translate(str.maketrans("0123456789", "3456789012")))
+        self.assertGreater(containment(self.original, swapped), 0.5)  # the template is alike
+        self.assertIsNone(same_story(self.original, swapped))
+
+    def test_other_companies_make_another_story(self):
+        a = likeness_of(text(self.body), companies=[1, 2])
+        b = likeness_of(text(self.body), companies=[3])
+        c = likeness_of(text(self.body), companies=[2, 9])
+        self.assertIsNone(same_story(a, b))
+        self.assertIsNotNone(same_story(a, c))
+
+    def test_an_unrelated_story_shares_no_band(self):
+        other = likeness_of("央行研究局课题组发布报告称，应促进消费和投资增长，实现经济平稳运行，"
+                            "货币政策要保持流动性合理充裕，加大对实体经济的支持力度，稳定市场预期。")
+        self.assertIsNone(same_story(self.original, other))
+        self.assertFalse(set(self.original.bands) & set(other.bands))
+        self.assertEqual(len(self.original.bands), BANDS)
+
+    def test_a_flash_too_short_to_tell_has_no_likeness(self):
+        self.assertIsNone(likeness_of("数据显示，截至目前，北向资金净流入超50亿元。"))
+        self.assertIsNone(likeness_of(""))
+        self.assertIsNone(likeness_of("！" * 500))
+        self.assertIsNotNone(likeness_of("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥春夏秋冬东南西北"))
+        self.assertGreaterEqual(MIN_SHINGLES, 10)
+
+    def test_figures_keep_their_units(self):
+        self.assertEqual(figures_of("净利润1,234.5万元，同比增长12.5%，12月8日收报3288点"),
+                         tuple(sorted(["1234.5万元", "12.5%", "12月", "3288点", "8日"])))
+
+    def test_company_keys_are_a_set(self):
+        self.assertEqual(company_keys([5, 3, 5, 12]), ("3", "5", "12"))
+
+    def test_signatures_are_the_same_in_every_process(self):
+        # Stored signatures are compared with later ones: nothing may depend on the process
+        # (Python's string hashing is salted per process).
+        code = ("import sys; from articles.clusters.likeness import likeness_of; "
+                "sys.stdout.write(likeness_of(sys.stdin.read()).minhash.hex())")
+        outputs = set()
+        for seed in ("1", "2"):
+            result = subprocess.run([sys.executable, "-c", code], input=text(self.body), capture_output=True,
+                                    text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+            outputs.add(result.stdout)
+        self.assertEqual(outputs, {self.original.minhash.hex()})
+
+    def test_a_hostile_text_is_bounded(self):
+        huge = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(2_000_000))
+        started = time.monotonic()
+        likeness = likeness_of(huge)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIsNotNone(likeness)
+        self.assertIsNotNone(likeness_of(unicodedata.normalize("NFD", "\u202e" + text(self.body))))
