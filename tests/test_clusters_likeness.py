@@ -58,18 +58,30 @@ class LikenessTests(SimpleTestCase):
                             "货币政策要保持流动性合理充裕，加大对实体经济的支持力度，稳定市场预期。")
         self.assertIsNone(same_story(self.original, other))
         self.assertFalse(set(self.original.bands) & set(other.bands))
-        self.assertEqual(len(self.original.bands), BANDS)
+        self.assertGreaterEqual(len(self.original.bands), BANDS)
 
-    def test_a_flash_too_short_to_tell_has_no_likeness(self):
-        self.assertIsNone(likeness_of("数据显示，截至目前，北向资金净流入超50亿元。"))
+    def test_a_text_with_nothing_to_compare_has_no_likeness(self):
+        self.assertIsNone(likeness_of("涨停。"))
         self.assertIsNone(likeness_of(""))
         self.assertIsNone(likeness_of("！" * 500))
-        self.assertIsNotNone(likeness_of("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥春夏秋冬东南西北"))
-        self.assertGreaterEqual(MIN_SHINGLES, 10)
+        self.assertIsNotNone(likeness_of("数据显示，截至目前，北向资金净流入超50亿元。"))
+        self.assertGreaterEqual(MIN_SHINGLES, 5)
 
-    def test_figures_keep_their_units(self):
+    def test_a_reworded_flash_with_the_same_figures_is_the_same_story(self):
+        # Real corpus flash and another wire's wording of it (tests/fixtures/clusters).
+        wire = likeness_of("郑商所纯碱期货主力合约跌停，跌幅为8.01%，报2378.0元/吨。")
+        other = likeness_of("财联社12月8日电，郑商所纯碱期货主力合约封跌停板，跌幅8.01%，报2378元/吨。")
+        self.assertEqual(wire.figures, other.figures)
+        self.assertTrue(set(wire.bands) & set(other.bands))
+        self.assertIsNotNone(same_story(wire, other))
+        next_day = likeness_of("郑商所纯碱期货主力合约跌停，跌幅为7.95%，报2189.0元/吨。")
+        self.assertIsNone(same_story(wire, next_day))
+
+    def test_figures_are_values_and_dates_are_left_out(self):
         self.assertEqual(figures_of("净利润1,234.5万元，同比增长12.5%，12月8日收报3288点"),
-                         tuple(sorted(["1234.5万元", "12.5%", "12月", "3288点", "8日"])))
+                         tuple(sorted(["12345000", "12.5%", "3288"])))
+        self.assertEqual(figures_of("回购11,910,000美元，跌幅８.０１％，报２３７８.０元，港交所(0388.HK)"),
+                         figures_of("回购1191万美元，跌幅8.01%，报2378元，港交所(00388)，二零二一年十一月"))
 
     def test_company_keys_are_a_set(self):
         self.assertEqual(company_keys([5, 3, 5, 12]), ("3", "5", "12"))

@@ -1,7 +1,12 @@
 """A realistic synthetic corpus for benchmarks and crash tests, built from the real samples.
 
 Every generated file is one of the real files with its identity varied: story id, date,
-publisher, stocks and a unique opening sentence, so fingerprints and ids never collide.
+publisher, stocks and a unique opening sentence, so fingerprints and ids never collide; and
+its words respelled (60% of its distinct Chinese characters swapped among themselves)
+and its digits permuted, so that, as in a real feed, two files are different stories unless one
+reprints the other.
+One Jekyll file in REPRINTED reprints a recent one under another publisher and id, as
+publishers do (the same-story clustering's share of the work, articles/clusters).
 """
 
 import random
@@ -24,6 +29,21 @@ PUBLISHERS = [
 STOCKS = [("002024", "0"), ("600690", "1"), ("00493", "116"), ("09618", "116"), ("000333", "0"),
           ("600519", "1"), ("300750", "0"), ("00700", "116"), ("NIO", "106"), ("601318", "1")]
 OPENERS = ["据悉", "记者获悉", "消息显示", "业内人士表示", "公告显示", "数据显示"]
+REPRINTED = 10  # one Jekyll file in this many reprints a recent one
+RESPELLED = 0.6  # of a story's distinct Chinese characters
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TAG = re.compile(r"(<[^>]*>)")
+
+
+def respell(text: str, rng: random.Random, *, share: float = RESPELLED) -> str:
+    """`text` with a random `share` of its distinct Chinese characters swapped among themselves
+    and its digits too (outside HTML tags): the same length and markup, other words and figures."""
+    chars = sorted(set(CJK.findall(text)))
+    chosen = rng.sample(chars, int(len(chars) * share))
+    digits = rng.sample("0123456789", 10)
+    table = str.maketrans({**dict(zip(chosen, rng.sample(chosen, len(chosen)), strict=True)),
+                           **dict(zip("0123456789", digits, strict=True))})
+    return "".join(part if part.startswith("<") else part.translate(table) for part in TAG.split(text))
 
 
 def _templates() -> tuple[list[str], list[str]]:
@@ -59,9 +79,26 @@ def make_jekyll(template: str, *, i: int, rng: random.Random, when: datetime) ->
     body = re.sub(r"（文章来源：[^）]*）", "", body)
     charts = "".join(_chart(*rng.choice(STOCKS)) for _ in range(rng.randint(0, 2)))
     opener = f"<p>{rng.choice(OPENERS)}，第{i}号稿件于{when:%m月%d日}发布。</p>"
+    body = respell(f"{opener}{body.strip()}", rng)
+    return _jekyll(title=f"{title}（{i}）", when=when, key=key, name=name, body=charts + body, code=code)
+
+
+def reprint(original: str, *, i: int, rng: random.Random, when: datetime) -> str:
+    """Another publisher's reprint of the generated story `original`: its own headline, id and
+    source line, an intro sentence before the same words."""
+    key, name = rng.choice(PUBLISHERS)
+    code = f"{identity.PREFIX}{when:%Y%m%d}{i:010d}"
+    title = re.search(r'^title: "(.*)"$', original, re.M).group(1)
+    body = original[original.index("\n---", 3) + 4:].lstrip("\n")
+    body = body[:body.index('<p class="em_media">')]
+    return _jekyll(title=f"{title}（转载{i}）", when=when, key=key, name=name, code=code,
+                   body=f"<p>{name}讯，转载自其他媒体：</p>{body}")
+
+
+def _jekyll(*, title: str, when: datetime, key: str, name: str, body: str, code: str) -> str:
     return (
-        f'---\nlayout: post\ntitle: "{title}（{i}）"\ndate: {when:%Y-%m-%d %H:%M:%S} +0800\n'
-        f"categories: {key}\ntags: {name}新闻\n---\n{charts}{opener}{body.strip()}"
+        f'---\nlayout: post\ntitle: "{title}"\ndate: {when:%Y-%m-%d %H:%M:%S} +0800\n'
+        f"categories: {key}\ntags: {name}新闻\n---\n{body}"
         f'<p class="em_media">（文章来源：{name}）</p>\n\n'
         f"<http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}>\n\n"
         f"[返回{name}新闻](//finews.withounder.com/category/{key}.html)｜[返回首页](//finews.withounder.com/)\n"
@@ -70,7 +107,9 @@ def make_jekyll(template: str, *, i: int, rng: random.Random, when: datetime) ->
 
 def make_text(template: str, *, i: int, rng: random.Random, when: datetime) -> str:
     opener = f"　　{when:%m月%d日}，{rng.choice(OPENERS)}，第{i}号稿件发布。"
-    return opener + template
+    # The host site's footer, glued to the last paragraph, is kept as it is: the parser knows it.
+    cut = int(len(template) * 0.85)
+    return opener + respell(template[:cut], rng) + template[cut:]
 
 
 def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000,
@@ -83,6 +122,7 @@ def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int 
     jekyll, text = _templates()
     start = start or datetime(2022, 1, 1, 8, 0, 0)
     directory.mkdir(parents=True, exist_ok=True)
+    recent: list[str] = []
     for i in range(count):
         when = start + timedelta(minutes=7 * i + rng.randint(0, 6))
         sub = directory / f"{i // per_dir:04d}"
@@ -92,7 +132,11 @@ def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int 
             content = make_text(rng.choice(text), i=first_number + i, rng=rng, when=when)
             name = f"{first_number + i:07d}_{rng.getrandbits(64):016x}.txt"
         else:
-            content = make_jekyll(rng.choice(jekyll), i=first_number + i, rng=rng, when=when)
+            if recent and i % REPRINTED == 4:
+                content = reprint(rng.choice(recent), i=first_number + i, rng=rng, when=when)
+            else:
+                content = make_jekyll(rng.choice(jekyll), i=first_number + i, rng=rng, when=when)
+                recent = [*recent[-19:], content]
             name = f"{when:%Y-%m-%d}-{identity.PREFIX}{when:%Y%m%d}{first_number + i:010d}.md"
         (sub / name).write_text(content, "utf-8")
     return directory

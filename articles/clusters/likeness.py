@@ -15,9 +15,11 @@ its index in memory or Redis, not in the database beside the stories.
 """
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -25,12 +27,12 @@ SHINGLE = 4  # characters: two Chinese words, about
 PERMUTATIONS = 60
 ROWS = 3
 BANDS = PERMUTATIONS // ROWS
-# Below this many distinct shingles (a sentence or two) a text is too short to call a copy:
-# two flash reports of one template differ in a word or a figure.
-MIN_SHINGLES = 24
+# Below this many distinct shingles (a dozen characters) there is nothing to compare.
+MIN_SHINGLES = 8
 MAX_SHINGLES = 20_000  # a hostile or absurd text: its first part is its signature
 # Figures and companies kept per story (the rest changes nothing a rewrite would change).
 MAX_FIGURES = 64
+FIGURE_KEYED = 6  # figures whose pairs are candidate keys (15 keys at most)
 MAX_COMPANIES = 32
 
 
@@ -47,8 +49,10 @@ _SHIFT = np.uint64(32)
 _CHUNK = 4096
 
 NOT_ALNUM = re.compile(r"[\W_]+")
-# A figure: digits (with a decimal part or thousands separators) and the unit after them.
-FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|‰|[万亿千百]?[元股手点倍只家户吨辆台]|[万亿]|[年月日号时分])?")
+# A figure: digits (with a decimal part or thousands separators), a 万/亿 multiplier, a unit.
+FIGURE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*([万亿]?)\s*(%|‰|[年月日号时分])?")
+CALENDAR = set("年月日号时分")
+MULTIPLIERS = {"": 1, "万": 10**4, "亿": 10**8}
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,10 @@ class Likeness:
 
     @property
     def bands(self) -> tuple[int, ...]:
-        """The story's LSH band keys (signed 64-bit, as the database stores them)."""
-        return band_keys(self.minhash)
+        """The story's candidate keys (signed 64-bit, as the database stores them): its LSH
+        bands, and each pair of the figures it reports (a flash reworded by another wire keeps
+        its figures when little of its wording survives)."""
+        return band_keys(self.minhash) + figure_keys(self.figures)
 
 
 def words_of(text: str) -> str:
@@ -71,12 +77,18 @@ def words_of(text: str) -> str:
 
 
 def figures_of(text: str) -> tuple[str, ...]:
-    """The distinct figures in `text` with their units (the first MAX_FIGURES, sorted)."""
-    found: dict[str, None] = {}
-    for match in FIGURE.finditer(unicodedata.normalize("NFKC", text)):
-        figure = match.group().replace(",", "").replace(" ", "")
-        if len(figure) > 1:  # a lone digit says nothing ("3家", "1月" are kept: they have units)
-            found.setdefault(figure)
+    """The distinct figures `text` reports, as values (12,396万 = 123960000, 2378.0元 = 2378,
+    ４.００％ = 4%, 03868 = 3868), sorted; calendar figures (12月8日, 2021年) left out: a
+    reprint adds its own dateline, and a date spelled 二零二一年 reads the same."""
+    found: set[str] = set()
+    for number, multiplier, unit in FIGURE.findall(unicodedata.normalize("NFKC", text)):
+        if unit and unit in CALENDAR:
+            continue
+        value = Decimal(number.replace(",", "")) * MULTIPLIERS[multiplier]
+        figure = f"{value.normalize():f}"
+        if "." in figure:
+            figure = figure.rstrip("0").rstrip(".")
+        found.add(figure + (unit or ""))
         if len(found) >= MAX_FIGURES:
             break
     return tuple(sorted(found))
@@ -106,11 +118,16 @@ def minhash(words: str) -> tuple[bytes, int] | None:
 def band_keys(signature: bytes) -> tuple[int, ...]:
     """The LSH band keys of a MinHash: each band's ROWS values and its number, hashed."""
     size = 4 * ROWS
-    return tuple(
-        int.from_bytes(hashlib.blake2b(bytes([band]) + signature[band * size:(band + 1) * size],
-                                       digest_size=8).digest(), "little", signed=True)
-        for band in range(BANDS)
-    )
+    return tuple(_key(bytes([band]) + signature[band * size:(band + 1) * size]) for band in range(BANDS))
+
+
+def figure_keys(figures: tuple[str, ...]) -> tuple[int, ...]:
+    """A key for each pair of the first FIGURE_KEYED figures."""
+    return tuple(_key(f"{a}|{b}".encode()) for a, b in itertools.combinations(figures[:FIGURE_KEYED], 2))
+
+
+def _key(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
 def likeness_of(text: str, *, companies=()) -> Likeness | None:
@@ -131,7 +148,9 @@ def company_keys(companies) -> tuple[str, ...]:
 
 # The rule. Thresholds chosen on tests/fixtures/same_story.tsv (docs/clusters.md).
 MIN_CONTAINMENT = 0.6  # of the shorter text's wording found in the longer one
-MIN_FIGURES_SHARED = 0.6  # of the figures of the story with fewer
+# ... or this little when both report the same two or more figures (a reworded flash).
+MIN_CONTAINMENT_SAME_FIGURES = 0.3
+MIN_FIGURES_SHARED = 0.75  # of the figures of the story that reports fewer
 
 
 def similarity(a: bytes, b: bytes) -> float:
@@ -159,15 +178,15 @@ def same_story(a: Likeness, b: Likeness) -> float | None:
     """Return how alike `a` and `b` are (containment, 0-1) when they are one story told twice,
     else None. Alike wording is not enough: the figures must agree (a reprint never changes
     them; another day's report always does), and the companies, where both name some."""
-    score = containment(a, b)
-    if score < MIN_CONTAINMENT:
-        return None
     figures = shared_share(a.figures, b.figures)
     if figures is not None and figures < MIN_FIGURES_SHARED:
         return None
-    if (a.figures == ()) != (b.figures == ()) and max(len(a.figures), len(b.figures)) > 2:
-        return None  # one gives figures the other lacks: not the same report
-    companies = shared_share(a.companies, b.companies)
-    if companies == 0:
+    if figures is None and max(len(a.figures), len(b.figures)) > 2:
+        return None  # one reports figures the other lacks: not the same report
+    if shared_share(a.companies, b.companies) == 0:
+        return None
+    same_figures = figures == 1.0 and min(len(a.figures), len(b.figures)) >= 2
+    score = containment(a, b)
+    if score < (MIN_CONTAINMENT_SAME_FIGURES if same_figures else MIN_CONTAINMENT):
         return None
     return score

@@ -19,6 +19,11 @@ from articles.models import Article, Cluster, StoryBand, StoryLikeness
 
 # How far apart in time a reprint and its original may be published.
 WINDOW = timedelta(days=7)
+# Stories compared with each new one at most (those sharing most band keys): the work per
+# story stays bounded however often one text is reprinted.
+MAX_CANDIDATES = 32
+# A story this alike to the one it joins is a near-verbatim copy: its band keys are not stored.
+INDEXED_BELOW = 0.9
 
 
 @dataclass(frozen=True)
@@ -68,28 +73,45 @@ def place(stories: list[NewStory]) -> dict[int, int]:
         for key in story.likeness.bands:
             by_key[key].append(story)
     moved: dict[int, _Known] = {}
+    indexed: list[NewStory] = []
     for story in alike:
         this = _Known(story.pk, day_of(story.published_at), None, False, story.likeness)
         best, best_score = None, 0.0
-        for key in story.likeness.bands:
-            for other in by_key.get(key, ()):
-                if other is best or abs((other.day - this.day).days) > WINDOW.days:
-                    continue
-                if other.fixed and other.cluster is None:
-                    continue  # an editor took it out of its cluster: the import adds none
-                score = same_story(story.likeness, other.likeness)
-                if score is not None and score > best_score:
-                    best, best_score = other, score
+        for other in _closest(this, by_key):
+            if other.fixed and other.cluster is None:
+                continue  # an editor took it out of its cluster: the import adds none
+            score = same_story(story.likeness, other.likeness)
+            if score is not None and score > best_score:
+                best, best_score = other, score
         if best is not None:
             if best.cluster is None:
                 best.cluster = _NewCluster()
                 moved[best.pk] = best
             this.cluster = best.cluster
             moved[this.pk] = this
-        for key in story.likeness.bands:  # later stories of the batch may copy this one
-            by_key[key].append(this)
-    _write(stories, alike, moved)
+        if best_score < INDEXED_BELOW:
+            # Later stories may copy this one (this batch's too). A near-verbatim copy adds no
+            # keys: the story it copies already answers for its words, so a press release
+            # reprinted by fifty sites does not make fifty candidates of every later copy.
+            indexed.append(story)
+            for key in story.likeness.bands:
+                by_key[key].append(this)
+    _write(stories, indexed, moved)
     return {pk: _cluster_id(story.cluster) for pk, story in moved.items()}
+
+
+def _closest(story: _Known, by_key: dict[int, list[_Known]]) -> list[_Known]:
+    """The candidates for `story`: stories within WINDOW sharing a band key with it, those
+    sharing most keys first, at most MAX_CANDIDATES."""
+    shared: dict[int, int] = defaultdict(int)
+    found: dict[int, _Known] = {}
+    for key in story.likeness.bands:
+        for other in by_key.get(key, ()):
+            if abs((other.day - story.day).days) <= WINDOW.days:
+                shared[other.pk] += 1
+                found[other.pk] = other
+    ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))[:MAX_CANDIDATES]
+    return [found[pk] for pk in ranked]
 
 
 def _candidates(stories: list[NewStory]) -> dict[int, _Known]:
@@ -117,7 +139,7 @@ def _cluster_id(cluster) -> int:
     return cluster.pk if isinstance(cluster, _NewCluster) else cluster
 
 
-def _write(stories: list[NewStory], alike: list[NewStory], moved: dict[int, _Known]) -> None:
+def _write(stories: list[NewStory], indexed: list[NewStory], moved: dict[int, _Known]) -> None:
     """Insert the batch's new clusters, likenesses and band keys; set the moved stories'
     clusters in one UPDATE."""
     new = list({id(k.cluster): k.cluster for k in moved.values() if isinstance(k.cluster, _NewCluster)}.values())
@@ -134,4 +156,4 @@ def _write(stories: list[NewStory], alike: list[NewStory], moved: dict[int, _Kno
     day = StoryBand._meta.get_field("day")
     bulk.insert_values(StoryBand, ("article_id", "key", "day"), [
         (s.pk, key, day.get_db_prep_save(day_of(s.published_at), connection))
-        for s in alike for key in s.likeness.bands])
+        for s in indexed for key in s.likeness.bands])
