@@ -495,32 +495,21 @@ class Cluster(models.Model):
 
 
 class StoryLikeness(models.Model):
-    """A story's likeness (articles/clusters/likeness.py), kept to compare later stories with."""
+    """A story's likeness (articles/clusters/likeness.py), kept to compare later stories with:
+    the stories of the days around a new one are read by `day` (articles/clusters/placing.py)."""
 
     article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True,
                                    related_name="likeness")
+    day = models.DateField(db_index=True)  # the story's day of publication (Beijing time)
+    # False for a near-verbatim copy: the story it copies answers for its words.
+    indexed = models.BooleanField(default=True)
     minhash = models.BinaryField()
-    shingles = models.PositiveIntegerField()
+    shingles = models.PositiveIntegerField()  # 0: too short to compare
     figures = models.TextField(blank=True)  # space-separated
     companies = models.TextField(blank=True)  # space-separated
 
     def __str__(self) -> str:
         return f"likeness of #{self.article_id}"
-
-
-class StoryBand(models.Model):
-    """One LSH band key of a story, with the story's day: candidates are the stories sharing a
-    key within a few days, found by one index range scan per key."""
-
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
-    key = models.BigIntegerField()
-    day = models.DateField()
-
-    class Meta:
-        indexes = [models.Index(fields=["key", "day"], name="storyband_key_day_idx")]
-
-    def __str__(self) -> str:
-        return f"band {self.key} of #{self.article_id}"
 
 
 class ImportedFile(models.Model):

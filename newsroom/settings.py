@@ -312,3 +312,6 @@ LOGGING = {
 
 # Status given to newly imported articles (editors triage them in the admin).
 NEWSROOM_IMPORT_STATUS = os.environ.get("NEWSROOM_IMPORT_STATUS", "review")
+# Same-story clusters at import (docs/clusters.md). Off, new stories are stored without their
+# likeness; `manage.py cluster_articles` clusters them later.
+NEWSROOM_SAME_STORY = os.environ.get("NEWSROOM_SAME_STORY", "1") != "0"

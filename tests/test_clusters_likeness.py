@@ -7,10 +7,13 @@ import time
 import unicodedata
 
 from django.test import SimpleTestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from articles.clusters.likeness import (
     BANDS,
     MIN_SHINGLES,
+    PERMUTATIONS,
     company_keys,
     containment,
     figures_of,
@@ -22,6 +25,22 @@ from tests.clusters_support import paragraphs
 
 def text(parts) -> str:
     return "\n".join(parts)
+
+
+class AnyTextTests(SimpleTestCase):
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=3000))
+    def test_any_text_gives_a_likeness_or_none_and_never_raises(self, text):
+        likeness = likeness_of(text)
+        if likeness is not None:
+            self.assertEqual(len(likeness.minhash), 4 * PERMUTATIONS)
+            self.assertIsNotNone(same_story(likeness, likeness))
+        figures_of(text)
+
+    def test_digit_floods_are_cheap(self):
+        started = time.monotonic()
+        self.assertEqual(figures_of("1" * 1_000_000 + "元，" + "2," * 300_000), ("2",))
+        self.assertLess(time.monotonic() - started, 5)
 
 
 class LikenessTests(SimpleTestCase):

@@ -4,10 +4,11 @@ entry per story with its other publishers."""
 
 from django.core.management import call_command
 from django.test import TestCase
+from django.utils import timezone
 
 from articles.clusters import editing
 from articles.ingest.pipeline import import_paths
-from articles.models import Article, Cluster, StoryBand, StoryLikeness
+from articles.models import Article, Cluster, StoryLikeness
 from tests.admin_support import temp_dir
 from tests.clusters_support import ORIGINAL, next_days_edition, paragraphs, reprint, story_file
 from tests.site_support import CORPUS, SUNING_HAIER, FreshCacheMixin, import_published
@@ -92,10 +93,10 @@ class ImportTests(FreshCacheMixin, TestCase):
     def test_re_imports_change_no_cluster(self):
         run(reprint(self.folder))
         before = clusters()
-        bands = StoryBand.objects.count()
+        likenesses = StoryLikeness.objects.count()
         run(CORPUS, self.folder, ORIGINAL.parent, force=True)
         self.assertEqual(clusters(), before)
-        self.assertEqual(StoryBand.objects.count(), bands)
+        self.assertEqual(StoryLikeness.objects.count(), likenesses)
 
     def test_a_split_holds_through_re_imports_and_new_copies(self):
         run(reprint(self.folder))
@@ -147,7 +148,6 @@ class BackfillTests(TestCase):
         Article.objects.update(cluster=None)
         Cluster.objects.all().delete()
         StoryLikeness.objects.all().delete()
-        StoryBand.objects.all().delete()
 
         class Stop(Exception):
             pass
@@ -204,3 +204,40 @@ class QueryCountTests(FreshCacheMixin, TestCase):
                          .count(), 13)
         self.assertEqual(counts(), before)
         self.assertEqual(before[3], 6)  # the story page: see tests/test_views.py
+
+
+class CandidateIndexTests(TestCase):
+    """The candidates come from the days around a story, read through the likeness table's
+    (day) index: the planner is asked after the table is filled and analysed."""
+
+    def test_the_days_around_a_story_are_read_through_the_day_index(self):
+        import random
+        from datetime import date, timedelta
+
+        from django.db import connection
+
+        from articles.ingest import bulk
+
+        rng = random.Random(7)
+        start = date(2022, 1, 1)
+        ids = bulk.allocate_ids(Article, 50_000)
+        bulk.insert_values(Article, ("id", "title", "slug", "summary", "body", "published_at", "status",
+                                     "search_text", "front_matter", "inferred_fields", "imported_values",
+                                     "pending_changes", "needs_review", "cluster_fixed", "source_file",
+                                     "source_format", "content_hash", "created_at", "updated_at"), [
+            (pk, "稿件", "a", "", "", connection.ops.adapt_datetimefield_value(timezone.now()), "draft", "",
+             "{}", "[]", "{}", "{}", False, False, "", "", "", connection.ops.adapt_datetimefield_value(timezone.now()),
+             connection.ops.adapt_datetimefield_value(timezone.now())) for pk in ids])
+        day = StoryLikeness._meta.get_field("day")
+        minhash = StoryLikeness._meta.get_field("minhash")
+        bulk.insert_values(StoryLikeness, ("article_id", "day", "indexed", "minhash", "shingles", "figures",
+                                           "companies"), [
+            (pk, day.get_db_prep_save(start + timedelta(days=rng.randrange(1500)), connection), True,
+             minhash.get_db_prep_save(rng.randbytes(240), connection), 100, "", "") for pk in ids])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        query = StoryLikeness.objects.filter(day__in=[start + timedelta(days=n) for n in range(15)],
+                                             shingles__gt=0, indexed=True)
+        plan = query.values_list("article_id", "day", "article__cluster_id", "minhash").explain()
+        self.assertRegex(plan, r"articles_storylikeness_day_\w+")
+        self.assertNotIn("Seq Scan on articles_storylikeness", plan)

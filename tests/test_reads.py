@@ -217,7 +217,8 @@ class PreparedReadTests(TestCase):
             cursor.execute("SELECT statement FROM pg_prepared_statements")
             prepared = [row[0] for row in cursor.fetchall()]
         self.assertTrue(any("WHERE a.id = $1" in sql for sql in prepared), prepared)
-        self.assertTrue(any("a.source_id = $3" in sql for sql in prepared), prepared)
+        # The publisher count and the visibility rule take $1-$4.
+        self.assertTrue(any("a.source_id = $5" in sql for sql in prepared), prepared)
         # A tag's stories are planned for that tag every time (rare or common).
         self.assertFalse(any("articles_taggedarticle" in sql for sql in prepared), prepared)
 

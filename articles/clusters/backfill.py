@@ -17,7 +17,7 @@ BATCH = 500
 def cluster_stored(*, batch: int = BATCH, progress: Callable[[int], None] | None = None) -> int:
     """Compute the likeness of every story that has none, oldest first, and place each in the
     cluster of an earlier story it copies; return how many stories were done."""
-    done, after = 0, None
+    done, after, index = 0, None, placing.Index()
     while True:
         pending = Article.objects.filter(likeness__isnull=True)
         if after is not None:
@@ -29,7 +29,7 @@ def cluster_stored(*, batch: int = BATCH, progress: Callable[[int], None] | None
         with transaction.atomic():
             placing.place([placing.NewStory(pk, published_at, likeness_of(plain_text(body)),
                                             company_keys(companies.get(pk, ())))
-                           for pk, published_at, body in rows])
+                           for pk, published_at, body in rows], index)
         done += len(rows)
         after = (rows[-1][1], rows[-1][0])  # (published_at, pk) of the last story done
         if progress:

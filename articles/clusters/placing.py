@@ -1,8 +1,13 @@
-"""New stories into the cluster of the story they copy: candidates through the band index,
-the rule of likeness.same_story(), a handful of statements per batch of stories.
+"""New stories into the cluster of the story they copy: candidates through an LSH index, the
+rule of likeness.same_story(), a handful of statements per batch of stories.
 
-The cost per story is flat however many stories are stored: candidates are the stories that
-share a band key within WINDOW days (one index range scan per key), and only they are compared.
+The cost per story is flat however many stories are stored. Candidates can only be published
+within WINDOW days of a story, so the index holds the likenesses of those days alone: loaded
+a day at a time through the (day) index of StoryLikeness, kept for the rest of the run while
+batches stay near them, and looked up by LSH band and figure keys in memory. Each story writes
+one row (its likeness); nothing is compared with every story, and no table grows a row per key
+(an indexed key table cost the import more than the parse of the story itself: 22 random
+B-tree inserts a story).
 """
 
 from collections import defaultdict
@@ -15,15 +20,20 @@ from django.utils import timezone
 
 from articles.clusters.likeness import Likeness, same_story
 from articles.ingest import bulk
-from articles.models import Article, Cluster, StoryBand, StoryLikeness
+from articles.models import Article, Cluster, StoryLikeness
 
 # How far apart in time a reprint and its original may be published.
 WINDOW = timedelta(days=7)
-# Stories compared with each new one at most (those sharing most band keys): the work per
-# story stays bounded however often one text is reprinted.
+# Stories compared with each new one at most (those sharing most keys): the work per story
+# stays bounded however often one text is reprinted.
 MAX_CANDIDATES = 32
-# A story this alike to the one it joins is a near-verbatim copy: its band keys are not stored.
+# A story this alike to the one it joins is a near-verbatim copy: it is not a candidate for
+# later stories (the story it copies answers for its words), so a release reprinted by fifty
+# sites does not make fifty candidates of every later copy.
 INDEXED_BELOW = 0.9
+# Days of likenesses an index keeps besides those a batch needs (an import of an archive in no
+# order of dates would otherwise load it all): the days no batch needed for longest go first.
+MAX_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class NewStory:
 
 @dataclass
 class _Known:
-    """A stored story that is a candidate: its cluster and likeness."""
+    """A story in the index: its day, cluster and likeness."""
 
     pk: int
     day: date
@@ -59,25 +69,79 @@ def day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def place(stories: list[NewStory]) -> dict[int, int]:
+class Index:
+    """The likenesses of the stories of the days around those being placed, by candidate key.
+
+    One per import run (or clustering run): what a batch stores is a candidate for the next
+    batches without being read again. After a rollback the caller makes a new one."""
+
+    def __init__(self) -> None:
+        self.days: dict[date, dict[int, list[_Known]]] = {}  # day -> key -> stories
+        self.used: dict[date, int] = {}  # day -> the last batch that needed it
+        self.batches = 0
+
+    def load(self, days: set[date]) -> None:
+        """Have in memory the days within WINDOW of `days` (the days of a batch's stories):
+        one query for those missing."""
+        self.batches += 1
+        wanted = {day + timedelta(days=n) for day in days for n in range(-WINDOW.days, WINDOW.days + 1)}
+        for day in wanted:
+            self.used[day] = self.batches
+        missing = sorted(wanted - self.days.keys())
+        if missing:
+            for day in missing:
+                self.days[day] = defaultdict(list)
+            field = StoryLikeness._meta.get_field("day")
+            rows = (StoryLikeness.objects.filter(day__in=missing, shingles__gt=0, indexed=True)
+                    .values_list("article_id", "day", "article__cluster_id", "article__cluster_fixed",
+                                 "minhash", "shingles", "figures", "companies"))
+            for pk, day, cluster, fixed, minhash, shingles, figures, companies in rows:
+                self.add(_Known(pk, field.to_python(day), cluster, fixed, Likeness(
+                    bytes(minhash), shingles, tuple(figures.split()), tuple(companies.split()))))
+        if len(self.days) > MAX_DAYS + len(wanted):
+            for day in sorted(self.days.keys() - wanted, key=self.used.get)[: len(self.days) - MAX_DAYS - len(wanted)]:
+                del self.days[day], self.used[day]
+
+    def add(self, story: _Known) -> None:
+        keys = self.days.setdefault(story.day, defaultdict(list))
+        for key in story.likeness.bands:
+            keys[key].append(story)
+
+    def candidates(self, story: _Known) -> list[_Known]:
+        """Stories within WINDOW sharing a key with `story`, those sharing most keys first, at
+        most MAX_CANDIDATES."""
+        shared: dict[int, int] = defaultdict(int)
+        found: dict[int, _Known] = {}
+        for offset in range(-WINDOW.days, WINDOW.days + 1):
+            keys = self.days.get(story.day + timedelta(days=offset))
+            if not keys:
+                continue
+            for key in story.likeness.bands:
+                for other in keys.get(key, ()):
+                    shared[other.pk] += 1
+                    found[other.pk] = other
+        ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))[:MAX_CANDIDATES]
+        return [found[pk] for pk in ranked]
+
+
+def place(stories: list[NewStory], index: Index | None = None) -> dict[int, int]:
     """Keep the likenesses of `stories` (just stored, in no cluster yet) and put each one that
     copies an earlier story into that story's cluster; return {story id: cluster id} of the
-    stories whose cluster was set (stored ones joining a new cluster included)."""
+    stories whose cluster was set (stored ones joining a new cluster included). `index`, when
+    given, is the run's (see Index)."""
     if not stories:
         return {}
+    index = index if index is not None else Index()
     stories = sorted(stories, key=lambda s: (s.published_at, s.pk))
     alike = [story for story in stories if story.likeness is not None]
-    known = _candidates(alike) if alike else {}
-    by_key: dict[int, list[_Known]] = defaultdict(list)
-    for story in known.values():
-        for key in story.likeness.bands:
-            by_key[key].append(story)
+    if alike:
+        index.load({day_of(story.published_at) for story in alike})
     moved: dict[int, _Known] = {}
-    indexed: list[NewStory] = []
+    indexed: set[int] = set()
     for story in alike:
         this = _Known(story.pk, day_of(story.published_at), None, False, story.likeness)
         best, best_score = None, 0.0
-        for other in _closest(this, by_key):
+        for other in index.candidates(this):
             if other.fixed and other.cluster is None:
                 continue  # an editor took it out of its cluster: the import adds none
             score = same_story(story.likeness, other.likeness)
@@ -90,70 +154,35 @@ def place(stories: list[NewStory]) -> dict[int, int]:
             this.cluster = best.cluster
             moved[this.pk] = this
         if best_score < INDEXED_BELOW:
-            # Later stories may copy this one (this batch's too). A near-verbatim copy adds no
-            # keys: the story it copies already answers for its words, so a press release
-            # reprinted by fifty sites does not make fifty candidates of every later copy.
-            indexed.append(story)
-            for key in story.likeness.bands:
-                by_key[key].append(this)
+            indexed.add(story.pk)
+            index.add(this)
     _write(stories, indexed, moved)
-    return {pk: _cluster_id(story.cluster) for pk, story in moved.items()}
-
-
-def _closest(story: _Known, by_key: dict[int, list[_Known]]) -> list[_Known]:
-    """The candidates for `story`: stories within WINDOW sharing a band key with it, those
-    sharing most keys first, at most MAX_CANDIDATES."""
-    shared: dict[int, int] = defaultdict(int)
-    found: dict[int, _Known] = {}
-    for key in story.likeness.bands:
-        for other in by_key.get(key, ()):
-            if abs((other.day - story.day).days) <= WINDOW.days:
-                shared[other.pk] += 1
-                found[other.pk] = other
-    ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))[:MAX_CANDIDATES]
-    return [found[pk] for pk in ranked]
-
-
-def _candidates(stories: list[NewStory]) -> dict[int, _Known]:
-    """The stored stories sharing a band key with any of `stories` within WINDOW: two queries."""
-    keys = {key for story in stories for key in story.likeness.bands}
-    first, last = day_of(stories[0].published_at), day_of(stories[-1].published_at)
-    days: dict[int, date] = {}
-    for pk, day in (StoryBand.objects.filter(key__in=keys, day__range=(first - WINDOW, last + WINDOW))
-                    .values_list("article_id", "day")):
-        days[pk] = day
-    if not days:
-        return {}
-    rows = Article.objects.filter(pk__in=days).values_list(
-        "pk", "cluster_id", "cluster_fixed", "likeness__minhash", "likeness__shingles",
-        "likeness__figures", "likeness__companies")
-    return {pk: _Known(pk, days[pk], cluster, fixed, _likeness(minhash, shingles, figures, companies))
-            for pk, cluster, fixed, minhash, shingles, figures, companies in rows if minhash}
-
-
-def _likeness(minhash, shingles, figures, companies) -> Likeness:
-    return Likeness(bytes(minhash), shingles, tuple(figures.split()), tuple(companies.split()))
+    return {pk: story.cluster for pk, story in moved.items()}
 
 
 def _cluster_id(cluster) -> int:
     return cluster.pk if isinstance(cluster, _NewCluster) else cluster
 
 
-def _write(stories: list[NewStory], indexed: list[NewStory], moved: dict[int, _Known]) -> None:
-    """Insert the batch's new clusters, likenesses and band keys; set the moved stories'
-    clusters in one UPDATE."""
+def _write(stories: list[NewStory], indexed: set[int], moved: dict[int, _Known]) -> None:
+    """Insert the batch's new clusters and likenesses; set the moved stories' clusters in one
+    UPDATE."""
     new = list({id(k.cluster): k.cluster for k in moved.values() if isinstance(k.cluster, _NewCluster)}.values())
     for cluster, row in zip(new, Cluster.objects.bulk_create([Cluster() for _ in new]), strict=True):
         cluster.pk = row.pk
-    if moved:
-        Article.objects.filter(pk__in=moved).update(cluster_id=Case(
-            *(When(pk=pk, then=Value(_cluster_id(k.cluster))) for pk, k in moved.items())))
-    minhash = StoryLikeness._meta.get_field("minhash")
-    bulk.insert_values(StoryLikeness, ("article_id", "minhash", "shingles", "figures", "companies"), [
-        (s.pk, minhash.get_db_prep_save(s.likeness.minhash if s.likeness else b"", connection),
+    for story in moved.values():  # the index keeps these stories for the next batches
+        story.cluster = _cluster_id(story.cluster)
+    batch = {s.pk for s in stories}
+    for pks, editable in (([pk for pk in moved if pk in batch], {}),
+                          ([pk for pk in moved if pk not in batch], {"cluster__isnull": True, "cluster_fixed": False})):
+        # A story stored before this batch is moved only if it is still in no cluster and no
+        # editor placed it since the run read it.
+        if pks:
+            Article.objects.filter(pk__in=pks, **editable).update(cluster_id=Case(
+                *(When(pk=pk, then=Value(moved[pk].cluster)) for pk in pks)))
+    minhash, day = StoryLikeness._meta.get_field("minhash"), StoryLikeness._meta.get_field("day")
+    bulk.insert_values(StoryLikeness, ("article_id", "day", "indexed", "minhash", "shingles", "figures", "companies"), [
+        (s.pk, day.get_db_prep_save(day_of(s.published_at), connection), s.pk in indexed,
+         minhash.get_db_prep_save(s.likeness.minhash if s.likeness else b"", connection),
          s.likeness.shingles if s.likeness else 0, " ".join(s.likeness.figures if s.likeness else ()),
          " ".join(s.likeness.companies if s.likeness else ())) for s in stories])
-    day = StoryBand._meta.get_field("day")
-    bulk.insert_values(StoryBand, ("article_id", "key", "day"), [
-        (s.pk, key, day.get_db_prep_save(day_of(s.published_at), connection))
-        for s in indexed for key in s.likeness.bands])

@@ -168,8 +168,9 @@ def _read_and_parse(job: tuple[str, int, str | None, tuple[str, ...], Sections])
         names = workers_module.CONTEXT
         suggested = tuple(sorted(tuple(sorted(group)) for group in names.find(parsed.title + "\n" + parsed.text))) \
             if names else ()
+        likeness = likeness_of(parsed.text) if settings.NEWSROOM_SAME_STORY else None
         return path, replace(parsed, text="", category_id=section, suggested_stock_ids=suggested,
-                             likeness=likeness_of(parsed.text)), seen, ""
+                             likeness=likeness), seen, ""
     except NotAStory as exc:
         return path, None, seen, Ignore(str(exc))
     except ParseError as exc:

@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -70,6 +71,8 @@ class Lookups:
         self._rules: Sections | None = None
         self._names: NameFinder | None = None
         self._stock_keys: set[tuple[str, str]] | None = None
+        # The likenesses of the days around the run's stories (same-story clusters).
+        self.stories = placing.Index()
 
     @property
     def categories(self) -> list[Category]:
@@ -242,7 +245,8 @@ def store(
             article.stocks.add(*stocks)
         if tags:
             article.tags.add(*tags)
-        placing.place([new_story(article, parsed, lookups)])
+        if settings.NEWSROOM_SAME_STORY:
+            placing.place([new_story(article, parsed, lookups)], lookups.stories)
         return StoreResult(Outcome.CREATED, article, notes_of(parsed))
 
     if matched_on == "fingerprint" and existing.source_file != path and (
@@ -346,8 +350,9 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
         (pk, stock_id) for pk, ids in wanted.items() for stock_id in sorted(ids & existing)])
     bulk.insert_values(TaggedArticle, ("content_object_id", "tag_id"), [
         (pk, tag.pk) for pk, parsed in pairs for tag in lookups.tag_rows(parsed.tags)])
-    placing.place([new_story(article, parsed, lookups)
-                   for article, (_, parsed) in zip(articles, items, strict=True)])
+    if settings.NEWSROOM_SAME_STORY:
+        placing.place([new_story(article, parsed, lookups)
+                       for article, (_, parsed) in zip(articles, items, strict=True)], lookups.stories)
     return articles
 
 
