@@ -2,13 +2,14 @@
 
 Every generated file is one of the real files with its identity varied: story id, date,
 publisher, stocks and a unique opening sentence, so fingerprints and ids never collide; and
-its words respelled (60% of its distinct Chinese characters swapped among themselves)
-and its digits permuted, so that, as in a real feed, two files are different stories unless one
-reprints the other.
+its passages of words replaced by passages of about their length from any of the real files,
+its digits permuted, so that, as in a real feed, two files are different stories (told in the
+real files' words) unless one reprints the other.
 One Jekyll file in REPRINTED reprints a recent one under another publisher and id, as
 publishers do (the same-story clustering's share of the work, articles/clusters).
 """
 
+import functools
 import random
 import re
 from datetime import datetime, timedelta
@@ -30,20 +31,42 @@ STOCKS = [("002024", "0"), ("600690", "1"), ("00493", "116"), ("09618", "116"), 
           ("600519", "1"), ("300750", "0"), ("00700", "116"), ("NIO", "106"), ("601318", "1")]
 OPENERS = ["据悉", "记者获悉", "消息显示", "业内人士表示", "公告显示", "数据显示"]
 REPRINTED = 10  # one Jekyll file in this many reprints a recent one
-RESPELLED = 0.6  # of a story's distinct Chinese characters
-CJK = re.compile(r"[\u4e00-\u9fff]")
+PASSAGE = 12  # characters: shorter runs of words (a stock's name in a link) are kept
+PARAGRAPH = "　　"  # the page dumps' paragraph mark
 TAG = re.compile(r"(<[^>]*>)")
 
 
-def respell(text: str, rng: random.Random, *, share: float = RESPELLED) -> str:
-    """`text` with a random `share` of its distinct Chinese characters swapped among themselves
-    and its digits too (outside HTML tags): the same length and markup, other words and figures."""
-    chars = sorted(set(CJK.findall(text)))
-    chosen = rng.sample(chars, int(len(chars) * share))
-    digits = rng.sample("0123456789", 10)
-    table = str.maketrans({**dict(zip(chosen, rng.sample(chosen, len(chosen)), strict=True)),
-                           **dict(zip("0123456789", digits, strict=True))})
-    return "".join(part if part.startswith("<") else part.translate(table) for part in TAG.split(text))
+def remix(text: str, rng: random.Random) -> str:
+    """`text` with each passage of words (outside HTML tags, between the page dumps' paragraph
+    marks) replaced by a passage of about its length from any of the real files, and its digits
+    permuted: the same markup and the real corpus's words, another story with other figures."""
+    table = str.maketrans(dict(zip("0123456789", rng.sample("0123456789", 10), strict=True)))
+    parts = []
+    for part in TAG.split(text):
+        if not part.startswith("<"):
+            part = PARAGRAPH.join(_other_passage(piece, rng) for piece in part.split(PARAGRAPH))
+        parts.append(part.translate(table))
+    return "".join(parts)
+
+
+def _other_passage(passage: str, rng: random.Random) -> str:
+    if len(passage.strip()) < PASSAGE:
+        return passage
+    choices = _passages().get(len(passage) // PASSAGE)
+    return rng.choice(choices) if choices else passage
+
+
+@functools.cache
+def _passages() -> dict[int, list[str]]:
+    """The real files' passages of words, by length (PASSAGE characters a step)."""
+    jekyll, text = _templates()
+    found: dict[int, list[str]] = {}
+    for template in jekyll + text:
+        for part in TAG.split(template[template.find("\n---", 3) + 4:] if template.startswith("---") else template):
+            for piece in ("" if part.startswith("<") else part).split(PARAGRAPH):
+                if len(piece.strip()) >= PASSAGE and "\n---" not in piece:
+                    found.setdefault(len(piece) // PASSAGE, []).append(piece)
+    return found
 
 
 def _templates() -> tuple[list[str], list[str]]:
@@ -79,7 +102,7 @@ def make_jekyll(template: str, *, i: int, rng: random.Random, when: datetime) ->
     body = re.sub(r"（文章来源：[^）]*）", "", body)
     charts = "".join(_chart(*rng.choice(STOCKS)) for _ in range(rng.randint(0, 2)))
     opener = f"<p>{rng.choice(OPENERS)}，第{i}号稿件于{when:%m月%d日}发布。</p>"
-    body = respell(f"{opener}{body.strip()}", rng)
+    body = opener + remix(body.strip(), rng)
     return _jekyll(title=f"{title}（{i}）", when=when, key=key, name=name, body=charts + body, code=code)
 
 
@@ -109,7 +132,7 @@ def make_text(template: str, *, i: int, rng: random.Random, when: datetime) -> s
     opener = f"　　{when:%m月%d日}，{rng.choice(OPENERS)}，第{i}号稿件发布。"
     # The host site's footer, glued to the last paragraph, is kept as it is: the parser knows it.
     cut = int(len(template) * 0.85)
-    return opener + respell(template[:cut], rng) + template[cut:]
+    return opener + remix(template[:cut], rng) + template[cut:]
 
 
 def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int = 1000,
