@@ -18,8 +18,9 @@ class ArticlesConfig(AppConfig):
     verbose_name = "新闻稿件"
 
     def ready(self) -> None:
-        # Importing registers the receivers: the importer's tombstones, the page cache.
-        from articles import cache, signals  # noqa: F401
+        # Importing registers the receivers: the importer's tombstones, the page cache, the
+        # API's change feed.
+        from articles import cache, changes, signals  # noqa: F401
 
         # Connected last of every app's receivers, so it runs after theirs have written.
         post_migrate.connect(_checkpoint_sqlite, dispatch_uid="articles-sqlite-checkpoint")

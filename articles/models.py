@@ -381,6 +381,8 @@ class Article(models.Model):
     )
     # An editor placed this story (split it out, merged it): the import never moves it.
     cluster_fixed = models.BooleanField(_("编辑已确定同题组"), default=False)
+    # Marked by an editor: shown in red on the 7x24 live page, which can show these alone.
+    important = models.BooleanField(_("重要"), default=False)
 
     search_text = models.TextField(blank=True, editable=False)
     # PostgreSQL: search_text's distinct tokens as a tsvector, under the GIN search index.
@@ -510,6 +512,30 @@ class StoryLikeness(models.Model):
 
     def __str__(self) -> str:
         return f"likeness of #{self.article_id}"
+
+
+class ArticleChange(models.Model):
+    """A change readers' mirrors must follow (the API's change feed): a story became visible
+    (created), changed while visible (updated), stopped being visible (unpublished) or was
+    deleted. Recorded by articles/changes.py; `at` is when it takes effect (a scheduled story's
+    publication time), so the feed serves nothing before it happens."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("上线")
+        UPDATED = "updated", _("更新")
+        UNPUBLISHED = "unpublished", _("下线")
+        DELETED = "deleted", _("删除")
+
+    article_id = models.BigIntegerField()  # no foreign key: a deletion is recorded too
+    action = models.CharField(max_length=16, choices=Action.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["at", "id"], name="articlechange_at_idx"),
+                   models.Index(fields=["article_id", "at"], name="articlechange_article_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.article_id} {self.action} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ImportedFile(models.Model):

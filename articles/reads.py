@@ -288,14 +288,15 @@ def _story(rows) -> Article | None:
     return article
 
 
-def same_story_read(pk: int, *, limit: int = 20) -> Read:
-    """The other published stories of the same-story cluster of story `pk` (其他媒体报道),
-    earliest first, with their sources: Article.same_story(), with only what the page prints."""
+def same_story_read(pk: int, *, limit: int = 50) -> Read:
+    """The same story as told by other publishers (其他媒体报道): of Article.same_story(), the
+    stories of other sources, the earliest of each, with only what the page prints."""
     sql = (
         "SELECT b.id, b.title, b.slug, b.published_at, b.source_id, s.name, s.slug "  # noqa: S608
         "FROM articles_article a JOIN articles_article b ON b.cluster_id = a.cluster_id "
         "LEFT JOIN articles_source s ON s.id = b.source_id "
         f"WHERE a.id = %s AND b.id <> a.id AND {published_on('b')} "
+        "AND (a.source_id IS NULL OR b.source_id IS NULL OR b.source_id <> a.source_id) "
         f"ORDER BY b.published_at, b.id LIMIT {int(limit)}"
     )
     return Read(sql, [pk, *published_params()], prepare=True, build=_same_story)
@@ -303,8 +304,11 @@ def same_story_read(pk: int, *, limit: int = 20) -> Read:
 
 def _same_story(rows) -> list[Article]:
     related = _Related()
-    stories = []
+    stories, sources = [], set()
     for pk, title, slug, published_at, source_id, source_name, source_slug in rows:
+        if source_id is not None and source_id in sources:
+            continue  # one story a publisher: its first
+        sources.add(source_id)
         story = _build(Article, ("id", "title", "slug", "published_at", "source_id"),
                        (pk, title, slug, _py_datetime(published_at), source_id))
         story.source = related.get(Source, source_id, source_name, source_slug)

@@ -78,6 +78,7 @@ urlpatterns = [
     path("stocks/", page(views.StockIndexView.as_view()), name="stocks"),
     path("stocks/<text:symbol>/", page(views.StockView.as_view()), name="stock"),
     path("search/", page(views.SearchView.as_view()), name="search"),
+    path("live/", page(views.LiveView.as_view()), name="live"),
     path("archive/", page(views.ArchiveIndexView.as_view()), name="archive"),
     path("archive/<yyyy:year>/", page(views.ArchiveView.as_view()), name="archive_year"),
     path("archive/<yyyy:year>/<mm:month>/", page(views.ArchiveView.as_view()),

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "taggit",
+    "ninja",  # the read API's docs page from the package's static files (no CDN)
     "newsroom.apps.LoginGuardConfig",  # django-axes
     "articles",
 ]
@@ -103,6 +104,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: rate limits and CORS, before the page cache answers.
+    "articles.api.edge.ApiEdgeMiddleware",
     # Anonymous readers' repeat visits, stored with the headers the middleware below adds.
     "articles.cache.PageCacheMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -315,3 +318,8 @@ NEWSROOM_IMPORT_STATUS = os.environ.get("NEWSROOM_IMPORT_STATUS", "review")
 # Same-story clusters at import (docs/clusters.md). Off, new stories are stored without their
 # likeness; `manage.py cluster_articles` clusters them later.
 NEWSROOM_SAME_STORY = os.environ.get("NEWSROOM_SAME_STORY", "1") != "0"
+
+# The read API: requests per client address per window of seconds ("120/60").
+NEWSROOM_API_RATE = tuple(int(n) for n in os.environ.get("NEWSROOM_API_RATE", "120/60").split("/"))
+# The change feed serves changes this many seconds old: longer than any write transaction.
+NEWSROOM_API_CHANGES_SETTLE = float(os.environ.get("NEWSROOM_API_CHANGES_SETTLE", "10"))

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.api import urls as api_urls
 from articles.views import readers_page
 from newsroom.health import healthz
 
@@ -12,5 +13,6 @@ urlpatterns = [
     # balancers probe the app server directly over plain HTTP.
     path("healthz", readers_page(healthz), name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", api_urls()),
     path("", include("articles.urls")),
 ]

@@ -55,7 +55,10 @@ class ImportTests(FreshCacheMixin, TestCase):
         home = self.client.get("/").content.decode()
         self.assertIn(self.original.title, home)
         self.assertNotIn(TITLE, home)
-        self.assertIn("2 家媒体报道", home)
+        section = self.client.get(self.original.category.get_absolute_url()).content.decode()
+        self.assertIn(self.original.title, section)
+        self.assertNotIn(TITLE, section)
+        self.assertIn("2 家媒体报道", section)
         page = self.client.get(self.original.get_absolute_url())
         self.assertContains(page, "其他媒体报道")
         self.assertContains(page, TITLE)
@@ -223,10 +226,11 @@ class CandidateIndexTests(TestCase):
         ids = bulk.allocate_ids(Article, 50_000)
         bulk.insert_values(Article, ("id", "title", "slug", "summary", "body", "published_at", "status",
                                      "search_text", "front_matter", "inferred_fields", "imported_values",
-                                     "pending_changes", "needs_review", "cluster_fixed", "source_file",
+                                     "pending_changes", "needs_review", "cluster_fixed", "important", "source_file",
                                      "source_format", "content_hash", "created_at", "updated_at"), [
             (pk, "稿件", "a", "", "", connection.ops.adapt_datetimefield_value(timezone.now()), "draft", "",
-             "{}", "[]", "{}", "{}", False, False, "", "", "", connection.ops.adapt_datetimefield_value(timezone.now()),
+             "{}", "[]", "{}", "{}", False, False, False, "", "", "",
+             connection.ops.adapt_datetimefield_value(timezone.now()),
              connection.ops.adapt_datetimefield_value(timezone.now())) for pk in ids])
         day = StoryLikeness._meta.get_field("day")
         minhash = StoryLikeness._meta.get_field("minhash")
@@ -241,3 +245,23 @@ class CandidateIndexTests(TestCase):
         plan = query.values_list("article_id", "day", "article__cluster_id", "minhash").explain()
         self.assertRegex(plan, r"articles_storylikeness_day_\w+")
         self.assertNotIn("Seq Scan on articles_storylikeness", plan)
+
+
+class OtherPublishersTests(FreshCacheMixin, TestCase):
+    def test_the_box_names_other_publishers_once_each(self):
+        folder = temp_dir(self)
+        import_published()
+        original = Article.objects.get(external_id=SUNING_HAIER)
+        reprint(folder, "a.md", story_id="202202226666666661", date="2022-02-21 15:00:00")
+        reprint(folder, "b.md", story_id="202202226666666662", date="2022-02-21 16:00:00")  # 中证网 again
+        story_file(folder, "own.md", title="中国经济网再发：苏宁易购海尔战略对接", date="2022-02-21 17:00:00",
+                   publisher=original.source.name, key="zhongguojingjiwang",
+                   body=["（更新）", *paragraphs()], story_id="202202226666666663")
+        run(folder)
+        original.refresh_from_db()
+        self.assertEqual(original.same_story().count(), 3)
+        page = self.client.get(original.get_absolute_url())
+        box = page.content.decode().split('id="same-story"')[1].split("</aside>")[0]
+        self.assertEqual(box.count("<li>"), 1)
+        self.assertIn("中证网", box)
+        self.assertNotIn("中国经济网再发", box)

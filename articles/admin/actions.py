@@ -275,9 +275,33 @@ def make_cluster_lead(modeladmin, request, queryset):
     modeladmin.message_user(request, f"《{articles[0].title}》已设为同题主稿。", messages.SUCCESS)
 
 
+def _set_important(modeladmin, request, queryset, value: bool):
+    changed = []
+    with transaction.atomic():
+        for article in editable(queryset).exclude(important=value):
+            article.important = value
+            article.save(update_fields=["important", "updated_at"])  # the change feed hears it
+            changed.append(article)
+        log_changes(request, changed, "标为重要" if value else "取消重要")
+    if changed:
+        pages_changed()
+    modeladmin.message_user(request, f"已{'标为' if value else '取消'}重要 {len(changed)} 篇稿件。", messages.SUCCESS)
+
+
+@admin.action(description="标为重要（7x24 快讯中红色显示）", permissions=["change"])
+def mark_important(modeladmin, request, queryset):
+    _set_important(modeladmin, request, queryset, True)
+
+
+@admin.action(description="取消重要", permissions=["change"])
+def unmark_important(modeladmin, request, queryset):
+    _set_important(modeladmin, request, queryset, False)
+
+
 ARTICLE_ACTIONS = [
     publish, publish_with_copies, send_to_review, withdraw, withdraw_with_copies, merge_clusters,
-    split_from_cluster, make_cluster_lead, set_category, add_tags, accept_source_version,
+    split_from_cluster, make_cluster_lead, mark_important, unmark_important, set_category, add_tags,
+    accept_source_version,
     keep_editor_version, mark_reviewed, reapply_category_rules, confirm_suggested_stocks, restore_from_trash,
     empty_trash,
 ]

@@ -110,7 +110,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         "same_story_cell",
     )
     list_display_links = ("title_cell",)
-    list_filter = ("status", ScheduleFilter, NeedsReviewFilter, ClusterFilter, "source", "category",
+    list_filter = ("status", ScheduleFilter, NeedsReviewFilter, ClusterFilter, "important", "source", "category",
                    ImportRunFilter)
     date_hierarchy = "published_at"
     search_fields = ("title",)  # shows the box; search_articles() does the matching
@@ -133,7 +133,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     fieldsets = (
         ("内容", {"fields": ("title", "summary", "body")}),
         ("分类", {"fields": ("source", "category", "tags", "stocks", "suggested_panel")}),
-        ("发布", {"fields": ("status", "published_at", "slug")}),
+        ("发布", {"fields": ("status", "published_at", "important", "slug")}),
         ("同题稿件", {"fields": SAME_STORY}),
         ("出处", {"fields": PROVENANCE, "classes": ("nr-provenance",)}),
     )
@@ -178,7 +178,8 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
         if not obj.cluster_id:
             return "—"
         url = reverse("admin:articles_article_changelist") + f"?cluster={obj.cluster_id}"
-        return format_html('<a href="{}" title="列出同一事件的全部稿件">{} 篇</a>', url, obj.cluster_size)
+        return format_html('<a class="nr-nowrap" href="{}" title="列出同一事件的全部稿件">{} 篇</a>', url,
+                           obj.cluster_size)
 
     # --- edit form -----------------------------------------------------------------------
 
@@ -311,8 +312,8 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
              f"{timezone.localtime(other.published_at):%Y-%m-%d %H:%M}", "（主稿）" if other.pk == lead else "")
             for other in others))
         url = reverse("admin:articles_article_changelist") + f"?cluster={obj.cluster_id}"
-        return format_html('<ul class="nr-same-story">{}</ul><p class="help">{}<a href="{}">在列表中处理整组</a>'
-                           '（发布、撤下、移出、合并、设为主稿）。</p>', rows,
+        return format_html('<ul class="nr-same-story">{}</ul><div class="nr-same-story-help">{}<a href="{}">'
+                           '在列表中处理整组</a>（发布、撤下、移出、合并、设为主稿）。</div>', rows,
                            "本稿是主稿。" if lead == obj.pk else "", url)
 
     # --- provenance panel ----------------------------------------------------------------

@@ -98,7 +98,11 @@ class ClusterFilter(admin.SimpleListFilter):
     parameter_name = "cluster"
 
     def lookups(self, request, model_admin):
-        return [("any", "有同题稿件"), ("none", "无同题稿件")]
+        choices = [("any", "有同题稿件"), ("none", "无同题稿件")]
+        value = request.GET.get(self.parameter_name, "")
+        if value.isascii() and value.isdigit() and len(value) <= 18:
+            choices.append((value, f"同题组 #{value}"))  # the group being looked at, shown as chosen
+        return choices
 
     def queryset(self, request, queryset):
         value = self.value()

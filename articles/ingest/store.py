@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import identity, revisions, tracked
+from articles import changes, identity, revisions, tracked
 from articles.categorize import Sections, rules_of
 from articles.clusters import placing
 from articles.clusters.likeness import company_keys
@@ -353,6 +353,7 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
     if settings.NEWSROOM_SAME_STORY:
         placing.place([new_story(article, parsed, lookups)
                        for article, (_, parsed) in zip(articles, items, strict=True)], lookups.stories)
+    changes.record_created(articles)  # bulk inserts send no signals
     return articles
 
 

@@ -13,6 +13,7 @@ from articles.views.lists import (
     StockView,
     TagView,
 )
+from articles.views.live import LiveView
 from articles.views.search import SearchView
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ArticleDetailView",
     "CategoryView",
     "HomeView",
+    "LiveView",
     "SearchView",
     "SourceView",
     "StockIndexView",

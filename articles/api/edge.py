@@ -1,0 +1,74 @@
+"""What every /api/ answer gets before the page cache or the API itself: a rate limit per
+client address (429 with Retry-After), and CORS for reading from any origin."""
+
+import json
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+
+from newsroom.health import client_ip
+
+PREFIX = "/api/"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, Retry-After",
+}
+PREFLIGHT = {
+    **CORS,
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class ApiEdgeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(PREFIX):
+            return self.get_response(request)
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204, headers={**PREFLIGHT, "Allow": "GET, HEAD, OPTIONS"})
+            return response
+        if request.method not in ("GET", "HEAD"):
+            response = _error(405, "method_not_allowed", "the API only reads: GET or HEAD")
+            response["Allow"] = "GET, HEAD, OPTIONS"
+        else:
+            wait = over_limit(client_ip(request) or "unknown")
+            response = self.get_response(request) if wait is None else _limited(wait)
+            if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
+                response = _error(404, "not_found", "no such address in the API")  # not the site's HTML page
+        for name, value in CORS.items():
+            response[name] = value
+        return response
+
+
+def over_limit(address: str) -> float | None:
+    """Count a request of `address`; the seconds to wait when it is over the limit, else None.
+    A fixed window in the shared cache, so several app servers count together; without the
+    cache (Redis down) nobody is limited rather than everybody refused."""
+    count, window = settings.NEWSROOM_API_RATE
+    now = time.time()
+    start = int(now // window) * window
+    key = f"newsroom:api-rate:{address}:{start}"
+    try:
+        cache.add(key, 0, timeout=window + 1)
+        used = cache.incr(key)
+    except Exception:  # the cache is down or lost the key: let the request through
+        return None
+    return start + window - now if used > count else None
+
+
+def _limited(wait: float) -> HttpResponse:
+    response = _error(429, "rate_limited", "too many requests from this address; retry after the given seconds")
+    response["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    return HttpResponse(json.dumps({"error": {"code": code, "message": message}}), status=status,
+                        content_type="application/json")
