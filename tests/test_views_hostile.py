@@ -59,7 +59,7 @@ class PublicAddressesMixin(FreshCacheMixin):
         cls.real = {
             "pk": str(story.pk), "symbol": stock.symbol, "section": "articles",
             "year": f"{when.year}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
-            "category": legacy[0], "ident": legacy[-1],
+            "category": legacy[0], "ident": legacy[-1], "article_id": str(story.pk),
         }
         cls.slugs = {"detail": story.slug, "source": story.source.slug,
                      "category": story.category.slug, "tag": tag.slug}

@@ -39,7 +39,13 @@ class ApiEdgeMiddleware:
             response["Allow"] = "GET, HEAD, OPTIONS"
         else:
             wait = over_limit(client_ip(request) or "unknown")
+            head = request.method == "HEAD"
+            if head:  # answered as GET is, without the body (the operations are declared for GET)
+                request.method = "GET"
             response = self.get_response(request) if wait is None else _limited(wait)
+            if head:
+                request.method = "HEAD"
+                response.content = b""
             if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
                 response = _error(404, "not_found", "no such address in the API")  # not the site's HTML page
         for name, value in CORS.items():

@@ -32,7 +32,8 @@ class Row:
 
 
 def pick_pages(search: str) -> dict[str, str]:
-    """Home, a mid-archive article, its source's list page, a search."""
+    """Home, a mid-archive article, its source's list page, a search, and the API's list and
+    the same article through it."""
     published = Article.objects.published().order_by("-published_at", "-id")
     count = published.count()
     if not count:
@@ -43,6 +44,8 @@ def pick_pages(search: str) -> dict[str, str]:
         "article": article.get_absolute_url(),
         "source list": article.source.get_absolute_url(),
         "search": f"/search/?q={quote(search)}",
+        "api list": "/api/v1/articles/",
+        "api detail": f"/api/v1/articles/{article.pk}/",
     }
 
 
