@@ -127,7 +127,7 @@ def _listing_article(row, related: _Related) -> Article:
 
 
 def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
-                 body: bool = False, one_per_story: bool = True) -> Read:
+                 body: bool = False, one_per_story: bool = True, publishers: bool = True) -> Read:
     """Published stories matching the SQL condition `where` on `a` (articles_article), newest
     first, with their source and category (and `body`, for search excerpts), and one story
     per same-story cluster unless `one_per_story` is false (a publisher's own list).
@@ -141,10 +141,11 @@ def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offs
     if one_per_story:
         condition += f" AND {ONE_PER_STORY}"
         condition_params += pub
-    columns = LISTING_COLUMNS + (", a.body" if body else "")
+    columns = (LISTING_COLUMNS if publishers else LISTING_COLUMNS.replace(PUBLISHERS, "0")) + \
+        (", a.body" if body else "")
     sql = (f"SELECT {columns} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
            f"{NEWEST_FIRST} LIMIT %s OFFSET %s")
-    return Read(sql, [*pub, *condition_params, limit, offset],
+    return Read(sql, [*(pub if publishers else []), *condition_params, limit, offset],
                 prepare=where not in VALUE_DEPENDENT,
                 build=_listing_articles_with_body if body else _listing_articles)
 
@@ -167,12 +168,12 @@ def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: i
     return fetch_one(listing_read(where, params, limit=limit, offset=offset, one_per_story=one_per_story))
 
 
-def _by_ids(ids: list[int], *, body: bool = False) -> list[Article]:
+def _by_ids(ids: list[int], *, body: bool = False, publishers: bool = True) -> list[Article]:
     """The published stories `ids`, newest first: one query by primary key."""
     if not ids:
         return []
     return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), body=body,
-                                  one_per_story=False))
+                                  one_per_story=False, publishers=publishers))
 
 
 # Conditions for the subject lists, on `a`, each with one parameter.
@@ -209,7 +210,7 @@ def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
     if not parts:
         return []
     ids = sorted({row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)})
-    return _by_ids(ids)
+    return _by_ids(ids, publishers=False)  # headline lists do not print the count
 
 
 def periods_with_stories(periods: list[tuple]) -> set[int]:
