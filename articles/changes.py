@@ -28,10 +28,9 @@ def remember_loaded_state(sender, instance: Article, **kwargs) -> None:
 
 
 @receiver(post_save, sender=Article)
-def record_saved(sender, instance: Article, created: bool, update_fields=None, **kwargs) -> None:
-    before = None if created else getattr(instance, _LOADED, "unknown")
-    if before == "unknown":  # loaded without its status (a deferred read): read it back
-        before = None
+def record_saved(sender, instance: Article, created: bool, **kwargs) -> None:
+    # None: new, or loaded without its status (a deferred read): taken as not published before.
+    before = None if created else getattr(instance, _LOADED, None)
     after = (instance.status, instance.published_at)
     setattr(instance, _LOADED, after)
     now = timezone.now()

@@ -50,7 +50,7 @@ PUBLISHERS = (f"(SELECT COUNT(DISTINCT b.source_id) FROM articles_article b "  #
 # The columns a list item prints; the joins are on primary keys of two small tables.
 LISTING_COLUMNS = (
     "a.id, a.title, a.slug, a.summary, a.published_at, "
-    f"a.source_id, s.name, s.slug, a.category_id, c.name, c.slug, {PUBLISHERS}"
+    "a.source_id, s.name, s.slug, a.category_id, c.name, c.slug"
 )
 LISTING_FROM = (
     "articles_article a "
@@ -141,8 +141,7 @@ def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offs
     if one_per_story:
         condition += f" AND {ONE_PER_STORY}"
         condition_params += pub
-    columns = (LISTING_COLUMNS if publishers else LISTING_COLUMNS.replace(PUBLISHERS, "0")) + \
-        (", a.body" if body else "")
+    columns = f"{LISTING_COLUMNS}, {PUBLISHERS if publishers else '0'}" + (", a.body" if body else "")
     sql = (f"SELECT {columns} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
            f"{NEWEST_FIRST} LIMIT %s OFFSET %s")
     return Read(sql, [*(pub if publishers else []), *condition_params, limit, offset],

@@ -215,7 +215,7 @@ def list_changes(request, since: str | None = None, limit: int = 100):
     }
 
 
-def _named_page(request, rows, cursor, limit, key, build):
+def _named_page(request, rows, cursor, limit, build):
     limit = _limit(limit)
     if cursor:
         position = _cursor(cursor)
@@ -229,24 +229,24 @@ def _named_page(request, rows, cursor, limit, key, build):
 
 @router.get("/sources/", response={200: SourcePage, **ERRORS}, tags=["subjects"], summary="Publishers")
 def list_sources(request, cursor: str | None = None, limit: int = 100):
-    return _named_page(request, Source.objects.all(), cursor, limit, "pk", lambda source: {
+    return _named_page(request, Source.objects.all(), cursor, limit, lambda source: {
         "name": source.name, "slug": source.slug, "url": request.build_absolute_uri(source.get_absolute_url())})
 
 
 @router.get("/categories/", response={200: NamedPage, **ERRORS}, tags=["subjects"], summary="Sections")
 def list_categories(request, cursor: str | None = None, limit: int = 100):
-    return _named_page(request, Category.objects.all(), cursor, limit, "pk",
+    return _named_page(request, Category.objects.all(), cursor, limit,
                        lambda category: {"name": category.name, "slug": category.slug})
 
 
 @router.get("/tags/", response={200: NamedPage, **ERRORS}, tags=["subjects"], summary="Tags")
 def list_tags(request, cursor: str | None = None, limit: int = 100):
-    return _named_page(request, ArticleTag.objects.all(), cursor, limit, "pk",
+    return _named_page(request, ArticleTag.objects.all(), cursor, limit,
                        lambda tag: {"name": tag.name, "slug": tag.slug})
 
 
 @router.get("/stocks/", response={200: StockPage, **ERRORS}, tags=["subjects"], summary="Listed companies")
 def list_stocks(request, cursor: str | None = None, limit: int = 100):
-    return _named_page(request, Stock.objects.all(), cursor, limit, "pk", lambda stock: {
+    return _named_page(request, Stock.objects.all(), cursor, limit, lambda stock: {
         "symbol": stock.symbol, "name": stock.name, "market": stock.market,
         "url": request.build_absolute_uri(stock.get_absolute_url())})

@@ -110,15 +110,11 @@ def sweep(pairs: list[Pair], roots: dict[str, Path], containments: list[float]) 
         return cache[name]
 
     scores = {}
-    saved = rule.MIN_CONTAINMENT
-    try:
-        for threshold in containments:
-            rule.MIN_CONTAINMENT = threshold
-            score = Score()
-            for pair in pairs:
-                a, b = likeness(pair.a), likeness(pair.b)
-                score.add(pair, a is not None and b is not None and rule.same_story(a, b) is not None)
-            scores[threshold] = score
-    finally:
-        rule.MIN_CONTAINMENT = saved
+    for threshold in containments:
+        score = Score()
+        for pair in pairs:
+            a, b = likeness(pair.a), likeness(pair.b)
+            score.add(pair, a is not None and b is not None
+                      and rule.same_story(a, b, min_containment=threshold) is not None)
+        scores[threshold] = score
     return scores

@@ -244,7 +244,7 @@ def shared_share(a: tuple, b: tuple) -> float | None:
     return len(set(a) & set(b)) / min(len(a), len(b))
 
 
-def same_story(a: Likeness, b: Likeness) -> float | None:
+def same_story(a: Likeness, b: Likeness, *, min_containment: float = MIN_CONTAINMENT) -> float | None:
     """Return how alike `a` and `b` are (containment, 0-1) when they are one story told twice,
     else None. Alike wording is not enough: the figures must agree (a reprint never changes
     them; another day's report always does), and the companies, where both name some."""
@@ -257,6 +257,6 @@ def same_story(a: Likeness, b: Likeness) -> float | None:
         return None
     same_figures = figures == 1.0 and min(len(a.figures), len(b.figures)) >= 2
     score = containment(a, b)
-    if score < (MIN_CONTAINMENT_SAME_FIGURES if same_figures else MIN_CONTAINMENT):
+    if score < (MIN_CONTAINMENT_SAME_FIGURES if same_figures else min_containment):
         return None
     return score
