@@ -37,7 +37,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, router, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
@@ -87,6 +87,10 @@ class Generation:
     listing: int
     at: float  # epoch seconds of that change
     read: float  # time.monotonic() when this process read it
+    # The database it was read from. With read replicas a reader's page comes from a replica,
+    # which may be behind the primary: its version must be that replica's generation, or a page
+    # rendered from older rows would be stored under the primary's newer one.
+    db: str = DEFAULT_DB_ALIAS
 
 
 _generation: Generation | None = None  # this process's copy
@@ -101,18 +105,18 @@ def generation() -> Generation:
     alone, and no writer can move the generation meanwhile anyway. Tried again a second later.
     """
     global _generation
-    known, now = _generation, time.monotonic()
-    if known is not None and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
+    known, now, db = _generation, time.monotonic(), router.db_for_read(PageGeneration)
+    if known is not None and known.db == db and now - known.read < settings.PAGE_CACHE_GENERATION_SECONDS:
         return known
     try:
-        row = (PageGeneration.objects.filter(pk=_ROW)
+        row = (PageGeneration.objects.using(db).filter(pk=_ROW)
                .values_list("value", "listing", "changed_at").first())
     except DatabaseError as exc:
         logger.warning("page generation unreadable, the cache's key decides alone: %s", exc)
         row = (known.value, known.listing, None) if known else None
     value, listing, changed_at = row or (0, 0, None)
     at = changed_at.timestamp() if changed_at else (known.at if known else 0.0)
-    _generation = Generation(value, listing, at, now)
+    _generation = Generation(value, listing, at, now, db)
     return _generation
 
 

@@ -15,7 +15,7 @@ from taggit.managers import TaggableManager
 from taggit.models import ItemBase, TagBase
 
 from articles import columns
-from articles.ingest.cleaning import sanitise
+from articles.ingest.cleaning import first_image, sanitise
 from articles.links import path_to, remembered_path
 from articles.search.fields import TokenVectorField
 from articles.search.tokens import html_to_text, search_document
@@ -308,6 +308,20 @@ class ArticleQuerySet(models.QuerySet):
                  .values("cluster_id").annotate(n=Count("source_id", distinct=True)).values("n"))
         return self.annotate(publishers=Coalesce(Subquery(count), 0))
 
+    def hot(self, board: str, at=None):
+        """The stories readers see on hot list `board` ("day": 24小时热读, "week": 本周热读),
+        with `reads`: editors' pins first, hidden ones left out (articles/reading/boards.py)."""
+        from articles.reading.boards import hot
+
+        return hot(self, board, at=at)
+
+    def most_read(self, *, hours: int, at=None):
+        """These published stories read in the last `hours` hours, most read first, with `reads`
+        (a company's most-read stories: Article.objects.filter(stocks=stock).most_read(hours=168))."""
+        from articles.reading.boards import most_read
+
+        return most_read(self, hours=hours, at=at)
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -321,6 +335,8 @@ class Article(models.Model):
     slug = models.SlugField(_("网址标识"), max_length=columns.SLUG, blank=True)
     summary = models.TextField(_("摘要"), blank=True)
     body = SanitisedHTMLField(_("正文"), blank=True)
+    # The body's first picture (never a stock chart): the lists' thumbnail. Kept with the body.
+    image = models.CharField(_("题图"), max_length=columns.URL, blank=True, editable=False)
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
@@ -435,6 +451,9 @@ class Article(models.Model):
         if fields is None or "body" in fields:
             # What the field will store, so that the search text and this instance agree with it.
             self.body = sanitise(self.body or "")
+            self.image = self.thumbnail_of(self.body)
+            if fields is not None:
+                fields = kwargs["update_fields"] = {*fields, "image"}
         if fields is None or not {"title", "summary", "body"}.isdisjoint(fields):
             # Re-tokenise only when the text may have changed (status changes by the admin's
             # bulk actions don't), and write the tokens with the text that changed.
@@ -445,6 +464,13 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return path_to("articles:detail", self.pk, self.slug or "a")
+
+    @staticmethod
+    def thumbnail_of(body: str) -> str:
+        """The lists' thumbnail of a story with this (sanitised) body: its first picture, if
+        its address fits the column (a cut address would be a broken image)."""
+        image = first_image(body)
+        return image if len(image) <= columns.URL else ""
 
     def original_link(self) -> "OriginalLink | None":
         """Where the story's 查看原文 link leads, and what it honestly says there: the
@@ -663,3 +689,7 @@ class Correction(models.Model):
         super().save(*args, **kwargs)
         # Feeds date a story by its last change: a correction is one.
         Article.objects.filter(pk=self.article_id).update(updated_at=timezone.now())
+
+
+# Declared in their own package, registered with the app here.
+from articles.reading.models import HotEntry, HotPick, ReadBatch, StoryReads  # noqa: E402, F401

@@ -13,9 +13,11 @@ Filtering by publication state is the same as `ArticleQuerySet.published()`; tes
 these reads with the QuerySet ones.
 """
 
+import functools
 from dataclasses import dataclass
 from functools import cache
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from articles.models import Article, ArticleTag, Category, Correction, Source, Stock, visibility
@@ -49,7 +51,7 @@ PUBLISHERS = (f"(SELECT COUNT(DISTINCT b.source_id) FROM articles_article b "  #
               f"WHERE b.cluster_id = a.cluster_id AND {published_on('b')})")
 # The columns a list item prints; the joins are on primary keys of two small tables.
 LISTING_COLUMNS = (
-    "a.id, a.title, a.slug, a.summary, a.published_at, "
+    "a.id, a.title, a.slug, a.summary, a.image, a.published_at, "
     "a.source_id, s.name, s.slug, a.category_id, c.name, c.slug"
 )
 LISTING_FROM = (
@@ -58,8 +60,9 @@ LISTING_FROM = (
     "LEFT JOIN articles_category c ON c.id = a.category_id"
 )
 NEWEST_FIRST = "ORDER BY a.published_at DESC, a.id DESC"
-_LISTING_FIELDS = ("id", "title", "slug", "summary", "published_at", "source_id", "category_id")
+_LISTING_FIELDS = ("id", "title", "slug", "summary", "image", "published_at", "source_id", "category_id")
 _PAGER_FIELDS = ("id", "title", "slug", "published_at")
+_DATETIMES = {"published_at", "updated_at", "created_at"}
 
 
 def published_params() -> list:
@@ -68,7 +71,7 @@ def published_params() -> list:
             for name, _, value in visibility()]
 
 
-def _db_datetime(moment):
+def db_datetime(moment):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
@@ -115,9 +118,9 @@ class _Related:
 
 
 def _listing_article(row, related: _Related) -> Article:
-    pk, title, slug, summary, published_at, source_id, source_name, source_slug, \
+    pk, title, slug, summary, image, published_at, source_id, source_name, source_slug, \
         category_id, category_name, category_slug, publishers = row
-    article = _build(Article, _LISTING_FIELDS, (pk, title, slug, summary,
+    article = _build(Article, _LISTING_FIELDS, (pk, title, slug, summary, image,
                                                 _py_datetime(published_at), source_id, category_id))
     # As select_related() would: the relations are read without a query.
     article.source = related.get(Source, source_id, source_name, source_slug)
@@ -127,10 +130,11 @@ def _listing_article(row, related: _Related) -> Article:
 
 
 def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offset: int = 0,
-                 body: bool = False, one_per_story: bool = True, publishers: bool = True) -> Read:
+                 extra: tuple[str, ...] = (), one_per_story: bool = True, publishers: bool = True) -> Read:
     """Published stories matching the SQL condition `where` on `a` (articles_article), newest
-    first, with their source and category (and `body`, for search excerpts), and one story
-    per same-story cluster unless `one_per_story` is false (a publisher's own list).
+    first, with their source and category (and the `extra` columns, e.g. the body for search
+    excerpts), and one story per same-story cluster unless `one_per_story` is false (a
+    publisher's own list).
 
     Prepared (planned once per connection) unless the best plan depends on the value: a
     rare tag's or stock's stories are fetched by id, a common one's by walking the date index.
@@ -141,23 +145,24 @@ def listing_read(where: str = "", params: tuple | list = (), *, limit: int, offs
     if one_per_story:
         condition += f" AND {ONE_PER_STORY}"
         condition_params += pub
-    columns = f"{LISTING_COLUMNS}, {PUBLISHERS if publishers else '0'}" + (", a.body" if body else "")
+    columns = f"{LISTING_COLUMNS}, {PUBLISHERS if publishers else '0'}" + "".join(
+        f", a.{Article._meta.get_field(name).column}" for name in extra)
     sql = (f"SELECT {columns} FROM {LISTING_FROM} WHERE {condition} "  # noqa: S608
            f"{NEWEST_FIRST} LIMIT %s OFFSET %s")
     return Read(sql, [*(pub if publishers else []), *condition_params, limit, offset],
-                prepare=where not in VALUE_DEPENDENT,
-                build=_listing_articles_with_body if body else _listing_articles)
+                prepare=not any(part in where for part in VALUE_DEPENDENT),
+                build=functools.partial(_listing_articles, extra=extra))
 
 
-def _listing_articles(rows) -> list[Article]:
+def _listing_articles(rows, *, extra: tuple[str, ...] = ()) -> list[Article]:
     related = _Related()
-    return [_listing_article(row, related) for row in rows]
-
-
-def _listing_articles_with_body(rows) -> list[Article]:
-    articles = _listing_articles(row[:-1] for row in rows)
-    for article, row in zip(articles, rows, strict=True):
-        article.body = row[-1]
+    width = len(rows[0]) - len(extra) if rows else 0
+    articles = []
+    for row in rows:
+        article = _listing_article(row[:width], related)
+        for name, value in zip(extra, row[width:], strict=True):
+            setattr(article, name, _py_datetime(value) if name in _DATETIMES else value)
+        articles.append(article)
     return articles
 
 
@@ -167,11 +172,12 @@ def listing(where: str = "", params: tuple | list = (), *, limit: int, offset: i
     return fetch_one(listing_read(where, params, limit=limit, offset=offset, one_per_story=one_per_story))
 
 
-def _by_ids(ids: list[int], *, body: bool = False, publishers: bool = True) -> list[Article]:
-    """The published stories `ids`, newest first: one query by primary key."""
+def by_ids(ids: list[int], *, extra: tuple[str, ...] = (), publishers: bool = True) -> list[Article]:
+    """The published stories `ids`, newest first, with the `extra` columns: one query by
+    primary key."""
     if not ids:
         return []
-    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), body=body,
+    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), extra=extra,
                                   one_per_story=False, publishers=publishers))
 
 
@@ -182,13 +188,17 @@ BY_TAG = ("a.id IN (SELECT t.content_object_id FROM articles_taggedarticle t "
           "WHERE t.tag_id = %s)")
 BY_STOCK = "a.id IN (SELECT x.article_id FROM articles_article_stocks x WHERE x.stock_id = %s)"
 IN_PERIOD = "a.published_at >= %s AND a.published_at < %s"
+SINCE = "a.published_at >= %s"
+UNTIL = "a.published_at < %s"
+# Keyset paging, newest first: the stories after the one at (published_at, id).
+AFTER = "(a.published_at < %s OR (a.published_at = %s AND a.id < %s))"
 VALUE_DEPENDENT = {BY_TAG, BY_STOCK}
 
 
 def stories(ids: list[int]) -> list[Article]:
     """Return the published stories `ids` in that order, with their source, category and
     body (for excerpts): one query, by primary key."""
-    found = {story.pk: story for story in _by_ids(ids, body=True)}
+    found = {story.pk: story for story in by_ids(ids, extra=("body",))}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -209,24 +219,45 @@ def latest_per(groups: dict[str, list], *, count: int) -> list[Article]:
     if not parts:
         return []
     ids = sorted({row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)})
-    return _by_ids(ids, publishers=False)  # headline lists do not print the count
+    return by_ids(ids, publishers=False)  # headline lists do not print the count
 
 
-def periods_with_stories(periods: list[tuple]) -> set[int]:
-    """Return the indexes of the [start, end) `periods` that hold a published story: one
-    query, an index probe per period (no scan of the stories themselves)."""
+def periods_read(periods: list[tuple]) -> Read:
+    """The indexes of the [start, end) `periods` (at least one) that hold a published story:
+    an index probe per period (no scan of the stories themselves)."""
     parts, params = [], []
     for i, (start, end) in enumerate(periods):
         parts.append(f"SELECT {int(i)} WHERE EXISTS (SELECT 1 FROM articles_article a "  # noqa: S608
                      f"WHERE {PUBLISHED} AND {IN_PERIOD})")
         params += [*published_params(), *period_params(start, end)]
-    if not parts:
-        return set()
-    return {row[0] for row in run(" UNION ALL ".join(parts), params, prepare=False)}
+    return Read(" UNION ALL ".join(parts), params, prepare=False,
+                build=lambda rows: {row[0] for row in rows})
+
+
+def periods_with_stories(periods: list[tuple]) -> set[int]:
+    """Return periods_read()'s indexes: one query (none for no period)."""
+    return fetch_one(periods_read(periods)) if periods else set()
+
+
+def nearest_read(start, end) -> Read:
+    """The publication times of the newest published story before `start` and of the oldest
+    from `end` on, (before, after), each None if there is none: two index seeks."""
+    sides = []
+    for side, condition, order in (("b", "<", "DESC"), ("a", ">=", "ASC")):
+        sides.append(f"SELECT * FROM (SELECT '{side}', a.published_at FROM articles_article a "  # noqa: S608
+                     f"WHERE {PUBLISHED} AND a.published_at {condition} %s "
+                     f"ORDER BY a.published_at {order} LIMIT 1) AS side_{side}")
+    params = [*published_params(), db_datetime(start), *published_params(), db_datetime(end)]
+    return Read(" UNION ALL ".join(sides), params, prepare=True, build=_nearest)
+
+
+def _nearest(rows) -> tuple:
+    found = {side: _py_datetime(moment) for side, moment in rows}
+    return found.get("b"), found.get("a")
 
 
 def period_params(start, end) -> list:
-    return [_db_datetime(start), _db_datetime(end)]
+    return [db_datetime(start), db_datetime(end)]
 
 
 def one_read(model, fields: tuple[str, ...], **where) -> Read:
@@ -257,12 +288,22 @@ def sections() -> list[Category]:
     return fetch_one(sections_read())
 
 
+def _editor_name() -> str:
+    """SQL for the name of the last editor who changed the story `a` (责任编辑): the full name
+    of the user of its newest revision made by someone (Chinese order: family name first), ''
+    when that user has none (a login name is never shown to readers)."""
+    users = get_user_model()._meta.db_table
+    return (f"(SELECT u.last_name || u.first_name FROM articles_revision r JOIN {users} u "  # noqa: S608
+            "ON u.id = r.user_id WHERE r.article_id = a.id AND r.user_id IS NOT NULL "
+            "ORDER BY r.created_at DESC, r.id DESC LIMIT 1)")
+
+
 def story_read(pk: int) -> Read:
     """The published story `pk` with its source and category, or None."""
     sql = (
         "SELECT a.id, a.title, a.slug, a.summary, a.body, a.published_at, a.status, "  # noqa: S608
-        "a.original_url, a.updated_at, a.source_id, s.name, s.slug, s.url, "
-        "a.category_id, c.name, c.slug "
+        "a.original_url, a.updated_at, a.important, a.cluster_id, a.source_id, s.name, s.slug, s.url, "
+        f"a.category_id, c.name, c.slug, {_editor_name()} "
         f"FROM {LISTING_FROM} WHERE a.id = %s AND {PUBLISHED}"
     )
     return Read(sql, [pk, *published_params()], prepare=True, build=_story)
@@ -271,20 +312,21 @@ def story_read(pk: int) -> Read:
 def _story(rows) -> Article | None:
     if not rows:
         return None
-    (pk, title, slug, summary, body, published_at, status, original_url, updated_at,
-     source_id, source_name, source_slug, source_url,
-     category_id, category_name, category_slug) = rows[0]
+    (pk, title, slug, summary, body, published_at, status, original_url, updated_at, important,
+     cluster_id, source_id, source_name, source_slug, source_url,
+     category_id, category_name, category_slug, editor_name) = rows[0]
     article = _build(
         Article,
         ("id", "title", "slug", "summary", "body", "published_at", "status", "original_url",
-         "updated_at", "source_id", "category_id"),
+         "updated_at", "important", "cluster_id", "source_id", "category_id"),
         (pk, title, slug, summary, body, _py_datetime(published_at), status, original_url,
-         _py_datetime(updated_at), source_id, category_id),
+         _py_datetime(updated_at), important, cluster_id, source_id, category_id),
     )
     article.source = None if source_id is None else _build(
         Source, ("id", "name", "slug", "url"), (source_id, source_name, source_slug, source_url))
     article.category = None if category_id is None else _build(
         Category, ("id", "name", "slug"), (category_id, category_name, category_slug))
+    article.editor_name = (editor_name or "").strip()  # 责任编辑, '' if no editor touched it
     return article
 
 
@@ -318,14 +360,9 @@ def _same_story(rows) -> list[Article]:
 
 def labels_read(pk: int) -> Read:
     """The tags (by name) and stocks (by market and code) of the story `pk`."""
-    sql = (
-        "SELECT * FROM (SELECT 't', g.id, g.name, g.slug, '' FROM articles_articletag g "
-        "JOIN articles_taggedarticle t ON t.tag_id = g.id WHERE t.content_object_id = %s) AS tags "
-        "UNION ALL "
-        "SELECT * FROM (SELECT 's', k.id, k.market, k.code, k.name FROM articles_stock k "
-        "JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id = %s) AS stocks"
-    )
-    return Read(sql, [pk, pk], prepare=True, build=_labels)
+    read = labels_of_read([pk])
+    return Read(read.sql, read.params, prepare=True,
+                build=lambda rows: read.build(rows).get(pk, ([], [])))
 
 
 def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
@@ -333,17 +370,33 @@ def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
     return fetch_one(labels_read(article.pk))
 
 
-def _labels(rows) -> tuple[list[ArticleTag], list[Stock]]:
-    tags, stocks = [], []
-    for kind, pk, first, second, third in rows:
+def labels_of_read(ids: list[int]) -> Read:
+    """The tags (by name) and stocks (by market and code) of each story of `ids`, as
+    {id: (tags, stocks)} (stories with neither are left out)."""
+    marks = _marks(ids)
+    sql = (
+        "SELECT * FROM (SELECT t.content_object_id, 't', g.id, g.name, g.slug, '' "  # noqa: S608
+        "FROM articles_articletag g JOIN articles_taggedarticle t ON t.tag_id = g.id "
+        f"WHERE t.content_object_id IN ({marks})) AS tags "
+        "UNION ALL "
+        "SELECT * FROM (SELECT x.article_id, 's', k.id, k.market, k.code, k.name FROM articles_stock k "
+        f"JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id IN ({marks})) AS stocks"
+    )
+    return Read(sql, [*ids, *ids], prepare=len(ids) == 1, build=_labels)
+
+
+def _labels(rows) -> dict[int, tuple[list[ArticleTag], list[Stock]]]:
+    found: dict[int, tuple[list[ArticleTag], list[Stock]]] = {}
+    for article_id, kind, pk, first, second, third in rows:
+        tags, stocks = found.setdefault(article_id, ([], []))
         if kind == "t":
             tags.append(_build(ArticleTag, ("id", "name", "slug"), (pk, first, second)))
         else:
-            stocks.append(_build(Stock, ("id", "market", "code", "name"),
-                                 (pk, first, second, third)))
-    tags.sort(key=lambda tag: tag.name)
-    stocks.sort(key=lambda stock: (stock.market, stock.code))
-    return tags, stocks
+            stocks.append(_build(Stock, ("id", "market", "code", "name"), (pk, first, second, third)))
+    for tags, stocks in found.values():
+        tags.sort(key=lambda tag: tag.name)
+        stocks.sort(key=lambda stock: (stock.market, stock.code))
+    return found
 
 
 @dataclass
@@ -352,65 +405,99 @@ class Around:
 
     previous: Article | None
     next: Article | None
-    related: list[Article]
+    related: list[Article]  # each with `reason`: what it shares with the story (同公司 …)
 
 
-def around(article: Article, *, stock_ids: list[int], tag_ids: list[int],
+# How much each shared label counts in ranking related stories: a company says more about
+# what a story is about than a tag does (a tag may only name the publisher).
+STOCK_WEIGHT, TAG_WEIGHT = 3, 1
+
+
+def around(article: Article, *, stocks: list[Stock], tags: list[ArticleTag],
            related_count: int) -> Around:
-    """Return the previous and next published stories and up to `related_count` related ones
-    (same stocks first, then same tags, then same section, newest first): one query.
+    """Return the previous and next published stories and up to `related_count` related ones:
+    one query.
 
-    Each part is a small index walk with its own LIMIT; a later kind fetches enough rows to
-    fill the list even when all of an earlier kind's stories repeat in it. The ids are
-    passed as values (not as a subquery) so that the planner can tell a rare stock or tag
-    from a common one.
+    Related stories share companies or tags with the story, ranked by how many (a company
+    counts three tags), newest first among equals, one story per same-story cluster; each
+    carries the reason readers see (the shared companies, else the shared tags). A story that
+    shares nothing is not related, however recent in the same section.
+
+    Each part is a small index walk with its own LIMIT; the ids are passed as values (not as a
+    subquery) so that the planner can tell a rare stock or tag from a common one.
     """
-    moment = _db_datetime(article.published_at)
+    moment = db_datetime(article.published_at)
     pub = published_params()
-    columns = "a.id, a.title, a.slug, a.published_at"
+    columns = "a.id, a.title, a.slug, a.published_at, a.cluster_id"
     parts, params = [], []
 
-    def part(kind: str, where: str, where_params: list, order: str, limit: int):
+    def part(kind: str, via: str, joins: str, where: str, where_params: list, order: str, limit: int):
         parts.append(
-            f"SELECT * FROM (SELECT '{kind}' AS kind, {columns} FROM articles_article a "  # noqa: S608
-            f"WHERE {PUBLISHED} AND {where} {order} LIMIT {int(limit)}) AS part_{kind}"
+            f"SELECT * FROM (SELECT '{kind}' AS kind, {columns}, {via} AS via "  # noqa: S608
+            f"FROM articles_article a {joins} WHERE {PUBLISHED} AND {where} {order} "
+            f"LIMIT {int(limit)}) AS part_{kind}"
         )
         params.extend([*pub, *where_params])
 
-    part("p", "a.published_at <= %s AND (a.published_at < %s OR a.id < %s)",
+    part("p", "CAST(NULL AS BIGINT)", "", "a.published_at <= %s AND (a.published_at < %s OR a.id < %s)",
          [moment, moment, article.pk], NEWEST_FIRST, 1)
-    part("n", "a.published_at >= %s AND (a.published_at > %s OR a.id > %s)",
+    part("n", "CAST(NULL AS BIGINT)", "", "a.published_at >= %s AND (a.published_at > %s OR a.id > %s)",
          [moment, moment, article.pk], "ORDER BY a.published_at ASC, a.id ASC", 1)
-    if stock_ids:
-        part("s", f"a.id <> %s AND a.id IN (SELECT x.article_id FROM articles_article_stocks x "  # noqa: S608
-                  f"WHERE x.stock_id IN ({_marks(stock_ids)}))",
-             [article.pk, *stock_ids], NEWEST_FIRST, related_count)
-    if tag_ids:
-        part("t", f"a.id <> %s AND a.id IN (SELECT t.content_object_id FROM "  # noqa: S608
-                  f"articles_taggedarticle t WHERE t.tag_id IN ({_marks(tag_ids)}))",
-             [article.pk, *tag_ids], NEWEST_FIRST, 2 * related_count)
-    if article.category_id:
-        part("c", "a.id <> %s AND a.category_id = %s", [article.pk, article.category_id],
-             NEWEST_FIRST, 2 * related_count)
-    found: dict[str, list[Article]] = {"p": [], "n": [], "s": [], "t": [], "c": []}
+    if stocks:
+        part("s", "x.stock_id", "JOIN articles_article_stocks x ON x.article_id = a.id",
+             f"a.id <> %s AND x.stock_id IN ({_marks(stocks)})",
+             [article.pk, *(stock.pk for stock in stocks)], NEWEST_FIRST, 4 * related_count)
+    if tags:
+        part("t", "t.tag_id", "JOIN articles_taggedarticle t ON t.content_object_id = a.id",
+             f"a.id <> %s AND t.tag_id IN ({_marks(tags)})",
+             [article.pk, *(tag.pk for tag in tags)], NEWEST_FIRST, 4 * related_count)
+    found: dict[str, list] = {"p": [], "n": [], "s": [], "t": []}
     # The related parts' plans depend on which stocks and tags (rare or common): those
     # statements are planned afresh each time.
     statement = " UNION ALL ".join(parts)
-    for kind, *values in run(statement, params, prepare=not (stock_ids or tag_ids)):
-        values[3] = _py_datetime(values[3])
-        found[kind].append(_build(Article, _PAGER_FIELDS, values))
-    related: list[Article] = []
-    seen: set[int] = set()
-    for kind in "stc":
-        for candidate in found[kind]:
-            if len(related) < related_count and candidate.pk not in seen:
-                seen.add(candidate.pk)
-                related.append(candidate)
+    for kind, pk, title, slug, published_at, cluster_id, via in run(statement, params,
+                                                                     prepare=not (stocks or tags)):
+        story = _build(Article, _PAGER_FIELDS, (pk, title, slug, _py_datetime(published_at)))
+        found[kind].append((story, cluster_id, via))
     return Around(
-        previous=found["p"][0] if found["p"] else None,
-        next=found["n"][0] if found["n"] else None,
-        related=related,
+        previous=found["p"][0][0] if found["p"] else None,
+        next=found["n"][0][0] if found["n"] else None,
+        related=_ranked(found, article, stocks, tags, related_count),
     )
+
+
+def _ranked(found: dict, article: Article, stocks: list[Stock], tags: list[ArticleTag],
+            count: int) -> list[Article]:
+    names = {("s", stock.pk): stock.name or stock.symbol for stock in stocks} | \
+        {("t", tag.pk): tag.name for tag in tags}
+    stories: dict[int, Article] = {}
+    shared: dict[int, dict[str, list[str]]] = {}
+    clusters: dict[int, int | None] = {}
+    for kind in "st":
+        for story, cluster_id, via in found[kind]:
+            stories.setdefault(story.pk, story)
+            clusters[story.pk] = cluster_id
+            labels = shared.setdefault(story.pk, {"s": [], "t": []})[kind]
+            if names[kind, via] not in labels:
+                labels.append(names[kind, via])
+
+    def score(pk: int) -> int:
+        return STOCK_WEIGHT * len(shared[pk]["s"]) + TAG_WEIGHT * len(shared[pk]["t"])
+
+    ranked = sorted(stories, key=lambda pk: (-score(pk), -stories[pk].published_at.timestamp(), -pk))
+    related, told = [], {article.cluster_id} - {None}
+    for pk in ranked:
+        if clusters[pk] in told:
+            continue  # the same story again, from another publisher
+        if clusters[pk] is not None:
+            told.add(clusters[pk])
+        story = stories[pk]
+        kind, label = ("同公司", shared[pk]["s"]) if shared[pk]["s"] else ("同标签", shared[pk]["t"])
+        story.reason = f"{kind}：{'、'.join(label[:2])}"
+        related.append(story)
+        if len(related) == count:
+            break
+    return related
 
 
 def corrections_read(pk: int) -> Read:

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.ingest.cleaning import first_image
 from articles.search.highlight import excerpt
 from articles.search.highlight import highlight as highlight_terms
 from articles.search.tokens import plain_text
 
-_IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"(https?://[^\"]+)\"", re.IGNORECASE)
 # The cleaner marks a caption line whose picture the source did not carry (ingest/cleaning.py).
 _ORPHAN_CAPTION = re.compile(r'<p class="caption">.*?</p>', re.DOTALL)
 _PICTURE_NOTE = re.compile(r'<p class="note">[^<]*[图照][^<]*</p>')
@@ -49,14 +49,9 @@ def reader_body(body_html: str) -> SafeString:
     return mark_safe(body)  # noqa: S308
 
 
-def first_image(body_html: str) -> str:
-    """Return the first image address of a story's body, for og:image."""
-    match = _IMG_SRC.search(body_html or "")
-    return match.group(1).replace("&amp;", "&") if match else ""
-
-
-def _iso(moment) -> str:
-    """Beijing time to the second, as the page shows it: 2022-05-26T00:19:55+08:00."""
+def w3c_datetime(moment) -> str:
+    """Beijing time to the second, as the page shows it, in the W3C format that JSON-LD and
+    sitemaps read: 2022-05-26T00:19:55+08:00."""
     return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
@@ -71,8 +66,8 @@ def article_jsonld(article, *, request=None, tags=None, stocks=None) -> SafeStri
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": article.title[:110],
-        "datePublished": _iso(article.published_at),
-        "dateModified": _iso(max(article.updated_at or article.published_at, article.published_at)),
+        "datePublished": w3c_datetime(article.published_at),
+        "dateModified": w3c_datetime(max(article.updated_at or article.published_at, article.published_at)),
         "mainEntityOfPage": url,
         "url": url,
         "inLanguage": "zh-CN",

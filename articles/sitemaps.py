@@ -1,5 +1,7 @@
-"""Sitemaps: an index at /sitemap.xml with one section per kind of page."""
+"""Sitemaps: an index at /sitemap.xml with one section per kind of page, and Google News's
+(the last two days' stories) beside them."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -7,6 +9,7 @@ from django.contrib.sitemaps import Sitemap
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article, ArticleTag, Category, Source, Stock, TaggedArticle
 from articles.views.base import positive_number
@@ -24,9 +27,17 @@ class SiteSitemap(Sitemap):
         return urlsplit(base).netloc if base else super().get_domain(site)
 
 
-class _IdRangePage:
+class _Page:
     def __init__(self, object_list):
         self.object_list = object_list
+
+
+def _page_number(number) -> int:
+    """?p= as the reader typed it: Django's sitemap view answers 404 for these two errors."""
+    number = positive_number(str(number))
+    if number is None:
+        raise PageNotAnInteger("页码不是整数")
+    return number
 
 
 class IdRangePaginator:
@@ -45,15 +56,12 @@ class IdRangePaginator:
         top = Article.objects.aggregate(top=Max("id"))["top"] or 0
         return max(1, -(-top // self.size))
 
-    def page(self, number) -> _IdRangePage:
-        # ?p= as the reader typed it: Django's sitemap view answers 404 for these two errors.
-        number = positive_number(str(number))
-        if number is None:
-            raise PageNotAnInteger("页码不是整数")
+    def page(self, number) -> _Page:
+        number = _page_number(number)
         if number < 1 or number > self.num_pages:
             raise EmptyPage("没有这一页")
         low, high = (number - 1) * self.size, number * self.size
-        return _IdRangePage(self.queryset.filter(pk__gt=low, pk__lte=high).order_by("pk"))
+        return _Page(self.queryset.filter(pk__gt=low, pk__lte=high).order_by("pk"))
 
 
 class ArticleSitemap(SiteSitemap):
@@ -71,6 +79,38 @@ class ArticleSitemap(SiteSitemap):
 
     def get_latest_lastmod(self):
         return None  # the exact figure needs a scan of every story; each URL carries its own
+
+
+class OnePagePaginator:
+    """The one page of a section whose items are capped at a page: no count query."""
+
+    num_pages = 1
+
+    def __init__(self, object_list):
+        self.object_list = object_list
+
+    def page(self, number) -> _Page:
+        if _page_number(number) != 1:
+            raise EmptyPage("没有这一页")
+        return _Page(self.object_list)
+
+
+class NewsSitemap(SiteSitemap):
+    """Google News: the stories published in the last two days, newest first, as many as it
+    reads. templates/sitemap_news.xml adds each story's news:news (the publication, its
+    language, the story's date and title); the URL sitemap-news.xml names that template."""
+
+    limit = 1000
+    hours = 48
+
+    def items(self):
+        since = timezone.now() - timedelta(hours=self.hours)
+        return (Article.objects.published().filter(published_at__gte=since)
+                .order_by("-published_at", "-id").only("id", "slug", "title", "published_at")[: self.limit])
+
+    @property
+    def paginator(self):
+        return OnePagePaginator(self.items())
 
 
 class _ListSitemap(SiteSitemap):
@@ -118,6 +158,7 @@ class PagesSitemap(SiteSitemap):
 SITEMAPS = {
     "pages": PagesSitemap,
     "articles": ArticleSitemap,
+    "news": NewsSitemap,
     "sources": SourceSitemap,
     "categories": CategorySitemap,
     "tags": TagSitemap,

@@ -6,7 +6,9 @@
   planned once per connection; the session keeps their generic plan (settings.py).
 
 Every statement goes through Django's cursor wrapper, so it is counted by assertNumQueries
-and logged as the ORM's are.
+and logged as the ORM's are. Statements run on the connection the database router picks for
+reading stories: with read replicas (DATABASE_REPLICA_URLS), a replica's for readers' pages
+(newsroom/routers.py), as the ORM's queries of the same request; otherwise the default one.
 """
 
 from collections.abc import Callable
@@ -15,8 +17,10 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import connections, router
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+from articles.models import Article
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,9 @@ class Read:
 
 def fetch(*reads: Read) -> list:
     """Return each read's result; on PostgreSQL all statements share one round trip."""
+    connection = _reading()
     if connection.vendor != "postgresql" or len(reads) == 1:
-        return [read.build(run(read.sql, read.params, prepare=read.prepare)) for read in reads]
+        return [read.build(_run(connection, read.sql, read.params, prepare=read.prepare)) for read in reads]
     # Before the pipeline: a health check inside it would be queued, not answered.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -40,7 +45,7 @@ def fetch(*reads: Read) -> list:
     try:
         with connection.wrap_database_errors, connection.connection.pipeline():
             for read in reads:
-                cursor = _cursor(read.prepare)
+                cursor = _cursor(connection, read.prepare)
                 cursors.append(cursor)
                 cursor.execute(read.sql, read.params)
         return [read.build(cursor.fetchall()) for read, cursor in zip(reads, cursors, strict=True)]
@@ -51,7 +56,16 @@ def fetch(*reads: Read) -> list:
 
 def run(sql: str, params: list, *, prepare: bool) -> list[tuple]:
     """Return the rows of one statement."""
-    with _cursor(prepare) as cursor:
+    return _run(_reading(), sql, params, prepare=prepare)
+
+
+def _reading():
+    """The connection of the database the router reads stories from in this request."""
+    return connections[router.db_for_read(Article)]
+
+
+def _run(connection, sql: str, params: list, *, prepare: bool) -> list[tuple]:
+    with _cursor(connection, prepare) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -73,9 +87,10 @@ class _LoggedCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
-def _cursor(prepare: bool):
-    """A cursor that prepares its statements on PostgreSQL when `prepare` (and prepared reads
-    are on), else Django's usual one; either way counted and logged as Django's are."""
+def _cursor(connection, prepare: bool):
+    """A cursor of `connection` that prepares its statements on PostgreSQL when `prepare` (and
+    prepared reads are on), else Django's usual one; either way counted and logged as Django's
+    are."""
     if not (prepare and connection.vendor == "postgresql" and settings.NEWSROOM_PREPARED_READS):
         return connection.cursor()
     connection.close_if_health_check_failed()

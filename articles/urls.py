@@ -1,6 +1,5 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
-from django.views.generic import RedirectView
 
 from articles import feeds, views
 from articles.cache import LIST, STORY, cache_public_page
@@ -72,6 +71,7 @@ urlpatterns = [
     path("", page(views.HomeView.as_view()), name="home"),
     path("articles/<id:pk>/<text:slug>/", page(views.ArticleDetailView.as_view(), kind=STORY),
          name="detail"),
+    path("articles/<id:pk>/qr.svg", page(views.story_qr, kind=STORY), name="story_qr"),
     path("sources/<slug:slug>/", page(views.SourceView.as_view()), name="source"),
     path("categories/<slug:slug>/", page(views.CategoryView.as_view()), name="category"),
     path("tags/<slug:slug>/", page(views.TagView.as_view()), name="tag"),
@@ -79,6 +79,7 @@ urlpatterns = [
     path("stocks/<text:symbol>/", page(views.StockView.as_view()), name="stock"),
     path("search/", page(views.SearchView.as_view()), name="search"),
     path("live/", page(views.LiveView.as_view()), name="live"),
+    path("hot/", page(views.HotView.as_view()), name="hot"),
     path("archive/", page(views.ArchiveIndexView.as_view()), name="archive"),
     path("archive/<yyyy:year>/", page(views.ArchiveView.as_view()), name="archive_year"),
     path("archive/<yyyy:year>/<mm:month>/", page(views.ArchiveView.as_view()),
@@ -91,18 +92,23 @@ urlpatterns = [
     path("categories/<slug:slug>/feed/", page(feeds.CategoryFeed()), name="category_feed"),
     path("tags/<slug:slug>/feed/", page(feeds.TagFeed()), name="tag_feed"),
     path("stocks/<text:symbol>/feed/", page(feeds.StockFeed()), name="stock_feed"),
-    # The Jekyll site's feed (jekyll-feed) lived at /feed.xml.
-    path("feed.xml", page(RedirectView.as_view(pattern_name="articles:feed", permanent=True),
-                          cached=False)),
     # Discovery
     path("sitemap.xml", page(sitemap_views.index),
          {"sitemaps": SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
          name="sitemap"),
+    # Before the other sections: Google News's has a template of its own.
+    path("sitemap-news.xml", page(sitemap_views.sitemap),
+         {"sitemaps": SITEMAPS, "section": "news", "template_name": "sitemap_news.xml"},
+         name="sitemap_news"),
     path("sitemap-<text:section>.xml", page(sitemap_views.sitemap), {"sitemaps": SITEMAPS},
          name="sitemap_section"),
     path("robots.txt", page(views.robots_txt), name="robots"),
     path("favicon.ico", page(views.favicon, cached=False), name="favicon"),
-    # The Jekyll site's story addresses: /<category>/<yyyy>/<mm>/<dd>/<id>.html
+    # The Jekyll site's addresses, moved for good (articles/views/legacy.py): its feed, its
+    # publishers' pages, its paged home and its stories (/<category>/<yyyy>/<mm>/<dd>/<id>.html).
+    path("feed.xml", page(views.legacy_feed, cached=False)),
+    path("category/<text:key>.html", page(views.legacy_publisher, cached=False)),
+    path("page/<id:number>/", page(views.legacy_home_page, cached=False)),
     path("<text:category>/<yyyy:year>/<mm:month>/<mm:day>/<text:ident>.html",
          page(views.legacy_article, cached=False), name="legacy"),
 ]

@@ -9,6 +9,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from newsroom import replicas
+
 
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
@@ -42,7 +44,9 @@ def healthz(request):
     """200 with JSON when the database answers, 503 when it does not.
 
     The cache is reported but does not decide: every app server shares the same Redis, so
-    taking them all out of rotation for it would turn a slow site into no site.
+    taking them all out of rotation for it would turn a slow site into no site. Nor do read
+    replicas (DATABASE_REPLICA_URLS), reported as this process judges them: without them,
+    readers' pages come from the primary.
     """
     database = _check_database()
     body = {
@@ -50,6 +54,8 @@ def healthz(request):
         "database": database,
         "cache": _check_cache(),
     }
+    if settings.DATABASE_REPLICAS:
+        body["replicas"] = {alias: verdict.as_dict() for alias, verdict in replicas.verdicts().items()}
     return JsonResponse(body, status=200 if database["status"] == "ok" else 503)
 
 

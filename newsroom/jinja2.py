@@ -120,6 +120,7 @@ def environment(**options) -> jinja2.Environment:
         date=date,
         truncatechars=truncatechars,
         story_time=rendering.story_time,
+        w3c_datetime=rendering.w3c_datetime,
         short_time=rendering.short_time,
         reader_body=rendering.reader_body,
         first_image=rendering.first_image,

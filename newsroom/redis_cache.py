@@ -8,8 +8,13 @@ full speed instead of each paying a connection timeout.
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -20,6 +25,7 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 BACKOFF_SECONDS = 5.0
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 class ResilientRedisCacheClient(RedisCacheClient):
@@ -40,10 +46,13 @@ class ResilientRedisCacheClient(RedisCacheClient):
         return client
 
     def _call(self, name: str, fallback, *args):
+        return self._guarded(getattr(super(), name), fallback, *args)
+
+    def _guarded(self, method, fallback, *args):
         if time.monotonic() < ResilientRedisCacheClient._down_until:
             return self._fallback(fallback, args)
         try:
-            return getattr(super(), name)(*args)
+            return method(*args)
         except UNREACHABLE as exc:
             if ResilientRedisCacheClient._down_until == 0.0:
                 logger.warning("redis unreachable, serving without cache: %s", exc)
@@ -86,6 +95,15 @@ class ResilientRedisCacheClient(RedisCacheClient):
     def set_many(self, data, timeout):
         return self._call("set_many", None, data, timeout)
 
+    def count(self, key, timeout):
+        return self._guarded(self._count, ValueError, key, timeout)
+
+    def _count(self, key, timeout):
+        pipeline = self.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout, nx=True)
+        return pipeline.execute()[0]
+
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
 
@@ -97,3 +115,39 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+    def count(self, key, timeout):
+        """Add one to the counter `key` (created for `timeout` seconds) and return it: one
+        round trip (Django's add() and incr() take three)."""
+        return self._cache.count(self.make_and_validate_key(key), timeout)
+
+    def client(self) -> Redis:
+        """This cache's Redis client (its connection pool), for what Django's cache API has no
+        word for (hashes, scripts). Keys are the caller's: cache.make_key() adds the prefix."""
+        return self._cache.get_client(write=True)
+
+    def guarded(self, work: Callable[[Redis], T], fallback: T) -> T:
+        """Return work(client()), or `fallback` while Redis is unreachable, as for the cache's
+        own calls: the outage logged once, Redis not tried again for BACKOFF_SECONDS."""
+        return self._cache._guarded(lambda: work(self.client()), fallback)
+
+
+def _backend(cache):
+    # django.core.cache.cache is a proxy to the default cache, never an instance of its class.
+    return caches[DEFAULT_CACHE_ALIAS] if cache is default_cache else cache
+
+
+def redis_client(cache) -> Redis | None:
+    """The Redis client of `cache` when it is this module's Redis cache, else None."""
+    cache = _backend(cache)
+    return cache.client() if isinstance(cache, ResilientRedisCache) else None
+
+
+def count(cache, key: str, timeout: int) -> int:
+    """Add one to the counter `key` of `cache`, created for `timeout` seconds; return it.
+    Raises ValueError when the cache is unreachable."""
+    cache = _backend(cache)
+    if isinstance(cache, ResilientRedisCache):
+        return cache.count(key, timeout)
+    cache.add(key, 0, timeout=timeout)
+    return cache.incr(key)

@@ -102,6 +102,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Readers' read beacons (POST /r/<id>/), one with every page view: an empty 204 that none
+    # of the rest has anything to add to (articles/reading/beacon.py).
+    "articles.reading.beacon.ReadBeaconMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # /api/: rate limits and CORS, before the page cache answers.
@@ -323,3 +326,43 @@ NEWSROOM_SAME_STORY = os.environ.get("NEWSROOM_SAME_STORY", "1") != "0"
 NEWSROOM_API_RATE = tuple(int(n) for n in os.environ.get("NEWSROOM_API_RATE", "120/60").split("/"))
 # The change feed serves changes this many seconds old: longer than any write transaction.
 NEWSROOM_API_CHANGES_SETTLE = float(os.environ.get("NEWSROOM_API_CHANGES_SETTLE", "10"))
+
+# Read replicas (docs/operations.md, "Read replicas"): PostgreSQL streaming replicas of
+# DATABASE_URL, comma-separated URLs, become the aliases replica1, replica2…; readers' pages and
+# the API read from a fit one, everything else uses the primary (newsroom/routers.py).
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), 1):
+    _replica = parse_database_url(_url)
+    if not (_replica["ENGINE"].endswith("postgresql") and DATABASES["default"]["ENGINE"].endswith("postgresql")):
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_number}: a replica is a PostgreSQL streaming replica "
+            "of a PostgreSQL DATABASE_URL"
+        )
+    # libpq's shortest: a replica that does not answer costs one reader this long, and is then
+    # skipped for NEWSROOM_REPLICA_RETRY_SECONDS.
+    _replica["OPTIONS"].setdefault("connect_timeout", "2")
+    if NEWSROOM_PREPARED_READS:
+        _replica["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
+    # The test runner creates no database on a read-only server: the alias mirrors `default`.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+# Readers are not sent to a replica that may lack more than this many seconds of changes,
+NEWSROOM_REPLICA_MAX_LAG = float(os.environ.get("NEWSROOM_REPLICA_MAX_LAG", "5"))
+# judged by each process at most this often (one that could not be reached: RETRY).
+NEWSROOM_REPLICA_CHECK_SECONDS = float(os.environ.get("NEWSROOM_REPLICA_CHECK_SECONDS", "1"))
+NEWSROOM_REPLICA_RETRY_SECONDS = float(os.environ.get("NEWSROOM_REPLICA_RETRY_SECONDS", "5"))
+# A browser that wrote reads the primary this long: longer than a fit replica can lag.
+NEWSROOM_READ_YOUR_WRITES_SECONDS = float(os.environ.get("NEWSROOM_READ_YOUR_WRITES_SECONDS", "15"))
+if DATABASE_REPLICAS:
+    # The most a reader's page can lag the primary: the bound, plus the verdict's age.
+    _staleness = NEWSROOM_REPLICA_MAX_LAG + NEWSROOM_REPLICA_CHECK_SECONDS
+    if _staleness >= NEWSROOM_READ_YOUR_WRITES_SECONDS:
+        raise ImproperlyConfigured(
+            "NEWSROOM_READ_YOUR_WRITES_SECONDS must exceed NEWSROOM_REPLICA_MAX_LAG + "
+            f"NEWSROOM_REPLICA_CHECK_SECONDS ({_staleness:g}), or editors may not see their saves"
+        )
+    DATABASE_ROUTERS = ["newsroom.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("articles.cache.PageCacheMiddleware"), "newsroom.routers.ReplicaReadsMiddleware")
+    # A change enters the API's change feed once every replica readers may be sent to has it.
+    NEWSROOM_API_CHANGES_SETTLE += _staleness

@@ -2,6 +2,7 @@
 drafts never shown, conditional requests, rate limits, CORS and the shape of errors."""
 
 import json
+import time
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -9,9 +10,15 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from articles.models import Article, ArticleChange, ArticleTag, Source, Stock
+from newsroom.redis_cache import ResilientRedisCacheClient
 from tests.site_support import SUNING_HAIER, FreshCacheMixin, create_hidden_stories, import_published
+from tests.test_redis_cache import closed_port
 
 API = "/api/v1/articles/"
+_REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+REDIS_CACHE = {"default": {"BACKEND": "newsroom.redis_cache.ResilientRedisCache", "OPTIONS": _REDIS_OPTIONS,
+                           "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": f"api-test-{time.time_ns()}"}}
+UNREACHABLE_CACHE = {"default": {**REDIS_CACHE["default"], "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}}
 
 
 def body(response) -> dict:
@@ -56,6 +63,8 @@ class ListTests(ApiTestCase):
         published = Article.objects.published()
         tag = ArticleTag.objects.filter(items__isnull=False).first()
         stock = self.haier.stocks.first()
+        both = published.filter(tags__isnull=False, stocks__isnull=False).first()
+        both_tag, both_stock = both.tags.first(), both.stocks.first()
         since = self.haier.published_at - timedelta(days=30)
         cases = {
             f"source={self.haier.source.slug}": published.filter(source=self.haier.source),
@@ -67,6 +76,12 @@ class ListTests(ApiTestCase):
             f"until={since.isoformat()}": published.filter(published_at__lt=since),
             "q=海尔": published.filter(pk=self.haier.pk) | published.filter(title__contains="海尔")
             | published.filter(body__contains="海尔"),
+            # Filters together, with and without a search.
+            f"source={self.haier.source.slug}&since={since.isoformat()}":
+                published.filter(source=self.haier.source, published_at__gte=since),
+            f"tag={both_tag.slug}&stock={both_stock.symbol}": published.filter(tags=both_tag).filter(stocks=both_stock),
+            f"q=海尔&category={self.haier.category.slug}&stock={stock.symbol}":
+                published.filter(category=self.haier.category, stocks=stock, body__contains="海尔"),
         }
         for query, expected in cases.items():
             with self.subTest(query):
@@ -75,6 +90,19 @@ class ListTests(ApiTestCase):
         Article.objects.filter(pk=self.haier.pk).update(important=True)
         cache.clear()
         self.assertEqual(self.ids(f"{API}?important=true"), [self.haier.pk])
+
+    def test_query_counts_stay_bounded_whatever_the_page_size(self):
+        stock = self.haier.stocks.first()
+        published = Article.objects.published().count()
+        self.client.get(f"{API}?limit=2")  # the page cache reads its version once
+        for limit in (1, 20, 100):  # each address a page-cache miss
+            with self.subTest(limit=limit):
+                with self.assertNumQueries(2):  # the page's stories, their tags and stocks
+                    self.assertEqual(len(self.ids(f"{API}?limit={limit}")), min(limit, published))
+                with self.assertNumQueries(3):  # + the stock's id
+                    self.assertTrue(self.ids(f"{API}?limit={limit}&stock={stock.symbol}"))
+        with self.assertNumQueries(3):  # the story, its labels, the same story elsewhere
+            self.assertEqual(self.client.get(f"{API}{self.haier.pk}/").status_code, 200)
 
     def test_drafts_scheduled_and_trashed_stories_never_appear(self):
         listed = set(self.walk(f"{API}?limit=100"))
@@ -212,6 +240,15 @@ class HttpTests(ApiTestCase):
         self.assertEqual(body(limited)["error"]["code"], "rate_limited")
         self.assertGreaterEqual(int(limited["Retry-After"]), 1)
         self.assertEqual(self.client.get(API, REMOTE_ADDR="192.0.2.2").status_code, 200)  # another client
+
+    @override_settings(NEWSROOM_API_RATE=(3, 60), CACHES=REDIS_CACHE)
+    def test_the_limit_counts_in_redis_and_lets_everyone_through_when_redis_is_down(self):
+        address = f"192.0.2.{time.time_ns() % 200 + 10}"  # a window of its own in the shared Redis
+        statuses = [self.client.get(API, REMOTE_ADDR=address).status_code for _ in range(4)]
+        self.assertEqual(statuses, [200, 200, 200, 429])
+        with override_settings(CACHES=UNREACHABLE_CACHE), self.assertLogs("newsroom.redis_cache", "WARNING"):
+            self.addCleanup(setattr, ResilientRedisCacheClient, "_down_until", 0.0)
+            self.assertEqual(self.client.get(API, REMOTE_ADDR=address).status_code, 200)
 
     def test_the_openapi_document_and_its_docs_page_need_no_cdn(self):
         document = body(self.client.get("/api/v1/openapi.json"))

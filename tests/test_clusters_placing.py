@@ -224,11 +224,11 @@ class CandidateIndexTests(TestCase):
         rng = random.Random(7)
         start = date(2022, 1, 1)
         ids = bulk.allocate_ids(Article, 50_000)
-        bulk.insert_values(Article, ("id", "title", "slug", "summary", "body", "published_at", "status",
+        bulk.insert_values(Article, ("id", "title", "slug", "summary", "body", "image", "published_at", "status",
                                      "search_text", "front_matter", "inferred_fields", "imported_values",
                                      "pending_changes", "needs_review", "cluster_fixed", "important", "source_file",
                                      "source_format", "content_hash", "created_at", "updated_at"), [
-            (pk, "稿件", "a", "", "", connection.ops.adapt_datetimefield_value(timezone.now()), "draft", "",
+            (pk, "稿件", "a", "", "", "", connection.ops.adapt_datetimefield_value(timezone.now()), "draft", "",
              "{}", "[]", "{}", "{}", False, False, False, "", "", "",
              connection.ops.adapt_datetimefield_value(timezone.now()),
              connection.ops.adapt_datetimefield_value(timezone.now())) for pk in ids])

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import reads
-from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.models import Article, ArticleTag, Category, Cluster, Source, Stock
 from tests.site_support import (
     SUNING_HAIER,
     add_stories,
@@ -134,11 +134,35 @@ class StoryTests(ImportedTestCase):
         self.assertIsNone(reads.fetch_one(reads.one_read(Source, ("id", "name"), slug="no-such-source")))
 
 
+class PeriodTests(ImportedTestCase):
+    def test_nearest_stories_before_and_after_a_period(self):
+        published = Article.objects.published()
+        moment = self.haier.published_at
+        cases = [(moment, moment + timedelta(days=1)),  # around the Haier story's day
+                 (moment - timedelta(days=400), moment - timedelta(days=399)),  # before the first
+                 (timezone.now() - timedelta(days=1), timezone.now())]  # after the last published
+        for start, end in cases:
+            with self.subTest(start=start):
+                before = published.filter(published_at__lt=start).order_by("-published_at").first()
+                after = published.filter(published_at__gte=end).order_by("published_at").first()
+                found = reads.fetch_one(reads.nearest_read(start, end))
+                self.assertEqual(found, (before and before.published_at, after and after.published_at))
+        # The scheduled story is not after anything yet; unpublished ones never are.
+        self.assertEqual(reads.fetch_one(reads.nearest_read(timezone.now(), timezone.now()))[1], None)
+
+    def test_periods_with_stories_probe_each_period(self):
+        day = timedelta(days=1)
+        start = self.haier.published_at
+        periods = [(start, start + day), (start - 3000 * day, start - 2999 * day)]
+        self.assertEqual(reads.periods_with_stories(periods), {0})
+        with self.assertNumQueries(0):
+            self.assertEqual(reads.periods_with_stories([]), set())
+
+
 class AroundTests(ImportedTestCase):
     def around(self, article):
         tags, stocks = reads.labels(article)
-        return reads.around(article, stock_ids=[s.pk for s in stocks],
-                            tag_ids=[t.pk for t in tags], related_count=6)
+        return reads.around(article, stocks=stocks, tags=tags, related_count=6)
 
     def test_neighbours_are_the_adjacent_published_stories(self):
         published = Article.objects.published()
@@ -159,33 +183,50 @@ class AroundTests(ImportedTestCase):
         self.assertEqual(self.around(twin).previous, self.haier)
         self.assertEqual(self.around(self.haier).next, twin)
 
-    def test_related_stories_share_stocks_first_then_tags_then_the_section(self):
+    def test_related_stories_share_companies_or_tags_ranked_by_how_much(self):
         stocks = list(self.haier.stocks.all())
+        self.assertGreaterEqual(len(stocks), 2)
         self.haier.tags.add("相关测试标签")
-        add_stories(2, source=self.haier.source, category=self.haier.category,
-                    stocks=stocks[:1])
+        add_stories(2, source=self.haier.source, category=self.haier.category, stocks=stocks[:1])
         by_stock = list(Article.objects.filter(title__startswith="批量稿件"))
+        both = Article.objects.create(title="同两家公司的稿件", status="published",
+                                      published_at=timezone.now() - timedelta(days=400))
+        both.stocks.add(*stocks[:2])
         tagged = Article.objects.create(title="同标签稿件", status="published",
-                                        published_at=timezone.now(), category=None)
+                                        published_at=timezone.now(), category=self.haier.category)
         tagged.tags.add("相关测试标签")
+        section_only = Article.objects.create(title="只是同栏目的新稿", status="published",
+                                              published_at=timezone.now(), category=self.haier.category)
         related = self.around(self.haier).related
-        self.assertEqual(len(related), 6)
-        self.assertEqual(set(related[:2]), set(by_stock))
-        self.assertIn(tagged, related[2:])
+        # Two companies shared outrank one, however old; companies outrank a tag.
+        self.assertEqual(related[0], both)
+        self.assertEqual(set(related[1:3]), set(by_stock))
+        self.assertIn(tagged, related[3:])
+        self.assertNotIn(section_only, related)  # sharing only the section is not related
         self.assertNotIn(self.haier, related)
-        self.assertEqual(len(set(related)), 6)
-        for story in related[related.index(tagged) + 1:]:
-            if story.pk not in {s.pk for s in by_stock}:
-                self.assertTrue(
-                    Article.objects.filter(pk=story.pk, category=self.haier.category).exists()
-                    or story.tags.filter(pk__in=self.haier.tags.all()).exists()
-                )
+        self.assertEqual(len({s.pk for s in related}), len(related))
+        names = [stock.name or stock.symbol for stock in stocks[:2]]
+        self.assertTrue(related[0].reason.startswith("同公司："))
+        self.assertEqual(set(related[0].reason.removeprefix("同公司：").split("、")), set(names))
+        self.assertEqual(related[related.index(tagged)].reason, "同标签：相关测试标签")
+        for story in related:
+            shares_stock = story.stocks.filter(pk__in=[s.pk for s in stocks]).exists()
+            shares_tag = story.tags.filter(pk__in=self.haier.tags.all()).exists()
+            self.assertTrue(shares_stock or shares_tag, story.title)
         for hidden in self.hidden.values():
             self.assertNotIn(hidden, related)
 
-    def test_related_fills_up_when_earlier_kinds_repeat(self):
-        # Ten stories share both a stock and a tag with the story: the tag part must not come
-        # back with only stories the stock part already gave.
+    def test_one_story_per_same_story_cluster(self):
+        stocks = list(self.haier.stocks.all())[:1]
+        add_stories(3, source=self.haier.source, category=None, stocks=stocks)
+        copies = list(Article.objects.filter(title__startswith="批量稿件"))
+        cluster = Cluster.objects.create()
+        Article.objects.filter(pk__in=[copy.pk for copy in copies]).update(cluster=cluster)
+        related = self.around(self.haier).related
+        self.assertEqual(len([story for story in related if story in copies]), 1)
+
+    def test_related_fills_up_when_stories_share_several_labels(self):
+        # Ten stories share both a stock and a tag with the story: each is listed once.
         self.haier.tags.add("重复测试标签")
         add_stories(10, source=self.haier.source, category=None, tags=["重复测试标签"],
                     stocks=list(self.haier.stocks.all())[:1])
@@ -196,8 +237,7 @@ class AroundTests(ImportedTestCase):
     def test_one_query_for_neighbours_and_related(self):
         tags, stocks = reads.labels(self.haier)
         with self.assertNumQueries(1):
-            reads.around(self.haier, stock_ids=[s.pk for s in stocks],
-                         tag_ids=[t.pk for t in tags], related_count=6)
+            reads.around(self.haier, stocks=stocks, tags=tags, related_count=6)
 
 
 class PreparedReadTests(TestCase):

@@ -7,6 +7,7 @@ import time
 
 from django.test import SimpleTestCase
 
+from newsroom import redis_cache
 from newsroom.redis_cache import ResilientRedisCache, ResilientRedisCacheClient
 from tests.test_production import BASE_DIR, last_json, manage, run_django
 
@@ -39,6 +40,22 @@ class ResilientRedisCacheTests(SimpleTestCase):
         self.assertEqual(cache.get_many(["a", "n", "missing"]), {"a": {"标题": "海尔"}, "n": 2})
         self.assertTrue(cache.delete("a"))
         self.assertIsNone(cache.get("a"))
+
+    def test_count_adds_one_and_expires_in_one_round_trip(self):
+        cache = self.cache("redis://127.0.0.1:6379/15")
+        self.addCleanup(cache.delete, "hits")
+        cache.delete("hits")
+        self.assertEqual([redis_cache.count(cache, "hits", 2) for _ in range(3)], [1, 2, 3])
+        client = cache._cache.get_client()
+        self.assertLessEqual(client.ttl(cache.make_key("hits")), 2)  # the first count's expiry kept
+        self.assertGreater(client.ttl(cache.make_key("hits")), 0)
+        time.sleep(2.1)
+        self.assertEqual(redis_cache.count(cache, "hits", 2), 1)  # a new window
+
+    def test_count_on_an_unreachable_redis_raises_value_error(self):
+        cache = self.cache(f"redis://127.0.0.1:{closed_port()}/0")
+        with self.assertLogs("newsroom.redis_cache", "WARNING"), self.assertRaises(ValueError):
+            redis_cache.count(cache, "hits", 60)
 
     def test_one_redis_client_per_pool_not_one_per_call(self):
         cache = self.cache("redis://127.0.0.1:6379/15")
@@ -97,3 +114,39 @@ class ResilientRedisCacheTests(SimpleTestCase):
         report = json.loads(result.stdout)  # the whole of stdout: one object, nothing else
         self.assertEqual(report["failed"], 0)
         self.assertGreater(report["created"], 0)
+
+
+class RedisClientTests(SimpleTestCase):
+    """The cache's own Redis client for what Django's cache API lacks (articles/reading), and
+    django.core.cache.cache (a proxy) taken for the cache it stands for."""
+
+    def setUp(self):
+        ResilientRedisCacheClient._down_until = 0.0
+        self.addCleanup(setattr, ResilientRedisCacheClient, "_down_until", 0.0)
+
+    def caches(self, location="redis://127.0.0.1:6379/15"):
+        return {"default": {"BACKEND": "newsroom.redis_cache.ResilientRedisCache", "LOCATION": location,
+                            "KEY_PREFIX": f"client-test-{time.time_ns()}", "OPTIONS": OPTIONS}}
+
+    def test_the_default_cache_proxy_is_taken_for_its_redis_cache(self):
+        from django.core.cache import cache
+        from django.test import override_settings
+
+        self.assertIsNone(redis_cache.redis_client(cache))  # the tests' local-memory cache
+        with override_settings(CACHES=self.caches()):
+            client = redis_cache.redis_client(cache)
+            self.assertIsNotNone(client)
+            key = cache.make_key("proxy-hits")
+            self.addCleanup(client.delete, key)
+            self.assertEqual([redis_cache.count(cache, "proxy-hits", 5) for _ in range(2)], [1, 2])
+            self.assertEqual(int(client.get(key)), 2)  # counted by the one-round-trip script
+            self.assertLessEqual(client.ttl(key), 5)
+
+    def test_guarded_work_runs_on_the_caches_client_or_falls_back_once_logged(self):
+        cache = ResilientRedisCache("redis://127.0.0.1:6379/15", {"OPTIONS": OPTIONS})
+        self.assertTrue(cache.guarded(lambda client: client.ping(), False))
+        down = ResilientRedisCache(f"redis://127.0.0.1:{closed_port()}/0", {"OPTIONS": OPTIONS})
+        with self.assertLogs("newsroom.redis_cache", "WARNING") as logs:
+            self.assertEqual([down.guarded(lambda client: client.ping(), "fallback") for _ in range(3)],
+                             ["fallback"] * 3)
+        self.assertEqual(len(logs.output), 1)

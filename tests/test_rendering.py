@@ -39,6 +39,11 @@ class BodyTests(SimpleTestCase):
                          "https://x/1.jpg?a=1&b=2")
         self.assertEqual(first_image("<p>无图</p>"), "")
 
+    def test_a_stock_chart_is_never_the_share_image(self):
+        chart = '<img src="https://webquotepic.eastmoney.com/GetPic.aspx?nid=0.000333&amp;imageType=r">'
+        self.assertEqual(first_image(chart), "")
+        self.assertEqual(first_image(chart + '<img src="https://x/photo.jpg">'), "https://x/photo.jpg")
+
 
 class AddressTests(SimpleTestCase):
     def test_the_configured_site_address_wins_over_the_requests(self):

@@ -115,3 +115,29 @@ class ReaderWalkTests(BrowserTestCase):
         self.assertGreaterEqual(box["x"], 0)
         self.check(page, "site-archive-phone", phone=True)
         self.assertEqual(page.goto(self.live_server_url + "/favicon.ico").status, 200)
+
+    def test_links_beside_the_date_do_not_rely_on_colour(self):
+        """A meta line's source link, in the date's grey (or near it), is underlined and the date
+        is not; the separator before the link is not underlined with it (axe: link-in-text-block)."""
+        page = self.open(DESKTOP)
+        styles = """() => [...document.querySelectorAll('.meta, .story-meta')].flatMap(line => {
+            const date = getComputedStyle(line.querySelector('time')).textDecorationLine;
+            return [...line.querySelectorAll('a:not(.meta-section):not(.original-link)')].map(a => {
+                const style = getComputedStyle(a);
+                return [a.textContent, style.textDecorationLine, style.textDecorationColor === style.color,
+                        date, getComputedStyle(a, '::before').display];
+            });
+        })"""
+        pages = {"home": "/", "search": "/search/?q=海尔", "category": self.haier.category.get_absolute_url(),
+                 "story": self.haier.get_absolute_url()}
+        for name, path in pages.items():
+            with self.subTest(path):
+                page.goto(self.live_server_url + path)
+                links = page.evaluate(styles)
+                self.assertTrue(links)
+                for text, link, in_its_colour, date, before in links:
+                    # Underlined in the link's own colour, not a pale line beside a grey date.
+                    self.assertEqual((text, link, in_its_colour, date), (text, "underline", True, "none"))
+                    if name != "story":  # list items: a separator before the link
+                        self.assertEqual(before, "inline-block", text)
+                self.screenshot(page, f"site-meta-{name}-desktop")

@@ -2,10 +2,15 @@
 
 import json
 import re
+from urllib.parse import quote
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.test import RequestFactory, TestCase, override_settings
+from django.utils import timezone
 
-from articles.models import Article, Category, Source, Stock
+from articles import revisions
+from articles.models import Article, Category, Revision, Source, Stock
 from newsroom.errors import server_error  # the site's handler500
 from tests.site_support import (
     GOME_HUAWEI,
@@ -18,6 +23,10 @@ from tests.site_support import (
 )
 
 UNCACHED = override_settings(PAGE_CACHE_SECONDS=0)
+
+
+def json_ld(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
 
 
 @UNCACHED
@@ -57,14 +66,14 @@ class HomeTests(FreshCacheMixin, TestCase):
 
     def test_home_query_count_does_not_grow_with_the_archive(self):
         # Sections, the latest stories, the sources without a recent one, the blocks' ids,
-        # the blocks' stories.
-        with self.assertNumQueries(5):
+        # the blocks' stories, each hot list (articles/reading).
+        with self.assertNumQueries(7):
             self.client.get("/")
         source, category = Source.objects.first(), Category.objects.first()
         stocks = list(Stock.objects.all()[:5])
         add_stories(40, source=source, category=category, tags=["甲", "乙", "丙"], stocks=stocks)
         Source.objects.bulk_create(Source(name=f"新媒体{i}", slug=f"xin-{i}") for i in range(40))
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(7):
             response = self.client.get("/")
         self.assertContains(response, "批量稿件0")
 
@@ -106,6 +115,22 @@ class ArticlePageTests(FreshCacheMixin, TestCase):
         self.assertNotIn(self.haier, related)
         for story in self.hidden.values():
             self.assertNotIn(story, related)
+        stock = self.haier.stocks.first()
+        # The reason is shown, and the list is not numbered like a ranking.
+        self.assertContains(response, f'<span class="related-reason">同公司：{stock.name or stock.symbol}</span>')
+        self.assertNotContains(response, "<ol")
+
+    def test_the_last_editor_who_touched_the_story_is_named_never_by_login(self):
+        page = self.haier.get_absolute_url()
+        self.assertNotContains(self.client.get(page), "责任编辑")  # as imported, no editor
+        editor = User.objects.create_user("zhang_login", password="x" * 12, last_name="张", first_name="明")
+        nameless = User.objects.create_user("wang_login", password="x" * 12)
+        revisions.record(self.haier, Revision.Kind.EDIT, user=editor, always=True)
+        self.assertContains(self.client.get(page), '<p class="story-editor">责任编辑：张明</p>', html=False)
+        revisions.record(self.haier, Revision.Kind.EDIT, user=nameless, always=True)
+        response = self.client.get(page)
+        self.assertNotContains(response, "责任编辑")  # the newest editor has no name to show
+        self.assertNotContains(response, "wang_login")
 
     def test_previous_and_next_follow_publication_time_among_published_stories(self):
         response = self.client.get(self.haier.get_absolute_url())
@@ -122,7 +147,7 @@ class ArticlePageTests(FreshCacheMixin, TestCase):
         self.assertIn('<meta property="og:type" content="article">', html)
         self.assertIn(f'<meta property="og:title" content="{self.haier.title}">', html)
         self.assertIn('<meta name="description" content="2月17日', html)
-        data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
+        data = json_ld(html)
         self.assertEqual(data["@type"], "NewsArticle")
         self.assertEqual(data["headline"], self.haier.title)
         self.assertEqual(data["mainEntityOfPage"], canonical)
@@ -130,6 +155,41 @@ class ArticlePageTests(FreshCacheMixin, TestCase):
         # Beijing time, as the page prints it; never before the story was published.
         self.assertEqual(data["datePublished"], "2022-02-21T09:33:01+08:00")
         self.assertGreaterEqual(data["dateModified"], data["datePublished"])
+
+    def test_json_ld_names_the_publisher_the_source_and_the_companies(self):
+        data = json_ld(self.client.get(self.haier.get_absolute_url()).content.decode())
+        self.assertEqual(data["publisher"], {"@type": "Organization", "name": settings.NEWSROOM_SITE_NAME})
+        self.assertEqual(data["author"]["@type"], "Organization")
+        self.assertEqual(data["author"]["name"], self.haier.source.name)
+        self.assertEqual(data["articleSection"], self.haier.category.name)
+        # `about`: each of its companies with its ticker.
+        stocks = self.haier.stocks.order_by("market", "code")
+        self.assertEqual(len(stocks), 2)
+        self.assertEqual(data["about"], [{"@type": "Corporation", "name": stock.name, "tickerSymbol": stock.symbol}
+                                         for stock in stocks])
+        self.assertEqual(data["dateModified"],
+                         timezone.localtime(self.haier.updated_at).replace(microsecond=0).isoformat())
+
+    def test_json_ld_image_is_a_real_picture_never_a_stock_chart(self):
+        """The importer removed the Gome–Huawei story's K-line chart: no image is claimed. A
+        chart left in a body (stored before the importer removed them) is passed over."""
+        html = self.client.get(self.huawei.get_absolute_url()).content.decode()
+        self.assertNotIn("eastmoney.com/GetPic", html)
+        self.assertNotIn("image", json_ld(html))
+        self.assertNotIn('property="og:image"', html)
+        chart = ('<p><a class="EmImageRemark"><img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx'
+                 '?nid=116.00493&amp;imageType=k" alt="K图 00493_0"></a></p>')
+        photo = "https://img.example.com/pic/huawei.jpg"
+        for body, image in ((chart + self.huawei.body, None),
+                            (chart + f'<figure><img src="{photo}" alt=""></figure>' + self.huawei.body, photo)):
+            with self.subTest(image=image):
+                Article.objects.filter(pk=self.huawei.pk).update(body=body)
+                html = self.client.get(self.huawei.get_absolute_url()).content.decode()
+                self.assertEqual(json_ld(html).get("image"), [image] if image else None)
+                if image:
+                    self.assertIn(f'<meta property="og:image" content="{image}">', html)
+                else:
+                    self.assertNotIn('property="og:image"', html)
 
     def test_a_day_without_a_time_is_printed_without_midnight(self):
         """Seed 001 gives a day only: the page must not claim it appeared at 00:00."""
@@ -226,6 +286,41 @@ class LegacyAddressTests(FreshCacheMixin, TestCase):
             response = self.client.get(f"/zhongguojingji/2022/02/22/{ident}.html")
             self.assertRedirects(response, haier.get_absolute_url(), status_code=301)
 
+    def test_publisher_pages_move_to_the_source_page(self):
+        """/category/<key>.html, as the seeds' "返回…新闻" links give it, to the source's page:
+        by its feed key (the middle dot percent-encoded or not), else by the source's slug."""
+        seeds = {"zhongguojingjiwang": "中国经济网",
+                 "shanghaizhengquanbao·zhongguozhengquanwang": "上海证券报·中国证券网",
+                 "emnews": "东财滚动新闻"}
+        for key, name in seeds.items():
+            source = Source.objects.get(name=name)
+            for path in (f"/category/{key}.html", f"/category/{quote(key)}.html"):
+                with self.subTest(path):
+                    with self.assertNumQueries(1):  # the source by its key
+                        response = self.client.get(path)
+                    self.assertRedirects(response, source.get_absolute_url(), status_code=301,
+                                         fetch_redirect_response=False)
+        self.assertEqual(self.client.get(source.get_absolute_url()).status_code, 200)
+        keyless = Source.objects.create(name="无键来源", slug="wujianlaiyuan")
+        self.assertRedirects(self.client.get("/category/wujianlaiyuan.html"),
+                             keyless.get_absolute_url(), status_code=301)
+
+    def test_unknown_publisher_key_is_not_found(self):
+        for path in ("/category/no-such-publisher.html", "/category/.html", "/category/emnews"):
+            with self.subTest(path):
+                self.assertEqual(self.client.get(path).status_code, 404)
+
+    def test_paged_home_moves_to_the_home_page(self):
+        """The site has no paged list of every story: /page/N/ leads home."""
+        for n in (2, 3, 999):
+            with self.subTest(n):
+                with self.assertNumQueries(0):
+                    response = self.client.get(f"/page/{n}/")
+                self.assertRedirects(response, "/", status_code=301, fetch_redirect_response=False)
+        for path in ("/page/0/", "/page/two/", "/page/-1/"):
+            with self.subTest(path):
+                self.assertEqual(self.client.get(path).status_code, 404)
+
     def test_unknown_or_unpublished_story_is_not_found(self):
         self.assertEqual(self.client.get("/emnews/2021/12/08/999999.html").status_code, 404)
         Article.objects.filter(external_id=SUNING_HAIER).update(status="review")
@@ -238,7 +333,9 @@ class RobotsAndErrorPagesTests(FreshCacheMixin, TestCase):
         response = self.client.get("/robots.txt")
         self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
         self.assertContains(response, "Sitemap: http://testserver/sitemap.xml")
-        self.assertContains(response, "Disallow: /search/")
+        # Search pages say noindex themselves: a crawler must be let in to read it.
+        self.assertNotIn("/search/", response.content.decode())
+        self.assertEqual(response.content.decode().splitlines()[:2], ["User-agent: *", "Disallow:"])
 
     def test_not_found_page_is_chinese_and_leaks_nothing(self):
         response = self.client.get("/no/such/page/")

@@ -60,6 +60,7 @@ class PublicAddressesMixin(FreshCacheMixin):
             "pk": str(story.pk), "symbol": stock.symbol, "section": "articles",
             "year": f"{when.year}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
             "category": legacy[0], "ident": legacy[-1], "article_id": str(story.pk),
+            "key": legacy[0],  # the feed key of the old site's publisher page
         }
         cls.slugs = {"detail": story.slug, "source": story.source.slug,
                      "category": story.category.slug, "tag": tag.slug}

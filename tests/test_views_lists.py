@@ -8,6 +8,7 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.views.lists import day_bounds
 from tests.site_support import (
     GOME_HUAWEI,
     HIDDEN_MARKERS,
@@ -123,6 +124,42 @@ class SubjectListTests(FreshCacheMixin, TestCase):
 
 
 @override_settings(PAGE_CACHE_SECONDS=0)
+class ThumbnailTests(FreshCacheMixin, TestCase):
+    """A list shows a story's first real picture (the corpus's eastmoney photos), never the
+    stock charts that come before it in the source file."""
+
+    PHOTO_STORY = "NW202206142412311033"  # corpus: a K-line chart, then two photos
+    PHOTO = "https://dfscdn.dfcfw.com/download/D25755398094054198422_w1080h716.jpg"
+
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+        cls.story = Article.objects.get(external_id=cls.PHOTO_STORY)
+
+    def test_the_first_photo_is_the_thumbnail_never_a_chart(self):
+        self.assertEqual(self.story.image, self.PHOTO)
+        html = self.client.get(self.story.source.get_absolute_url()).content.decode()
+        self.assertIn(f'<img src="{self.PHOTO}" width="132" height="88" alt="" loading="lazy" decoding="async" '
+                      'referrerpolicy="no-referrer">', html)
+        for page in ("/", self.story.source.get_absolute_url(), self.story.category.get_absolute_url()):
+            with self.subTest(page):
+                self.assertNotIn("webquoteklinepic", self.client.get(page).content.decode())
+        self.assertFalse(Article.objects.filter(image__contains="webquote").exists())
+
+    def test_an_editors_body_change_changes_the_thumbnail(self):
+        self.story.body = '<p>只留一张图：</p><p><img src="https://img.example.com/new.jpg"></p>'
+        self.story.save(update_fields=["body"])
+        self.story.refresh_from_db()
+        self.assertEqual(self.story.image, "https://img.example.com/new.jpg")
+        self.story.body = "<p>图都删了。</p>"
+        self.story.save()
+        self.story.refresh_from_db()
+        self.assertEqual(self.story.image, "")
+        html = self.client.get(self.story.source.get_absolute_url()).content.decode()
+        item = html[html.rindex("<li", 0, html.index(f">{self.story.title}<")):html.index(f">{self.story.title}<")]
+        self.assertEqual(item.split(">")[0], '<li class="item"')  # no thumbnail left in its list
+
+
 class ArchiveTests(FreshCacheMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -151,9 +188,6 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         for d in set(range(1, 32)) - shown:
             self.assertNotContains(month, f'href="/archive/2022/05/{d:02d}/"')
         self.assertContains(month, '<span class="date-empty"', count=31 - len(shown))
-        self.assertContains(month, 'rel="prev" href="/archive/2022/04/"', html=False)
-        self.assertContains(day13, 'rel="next" href="/archive/2022/05/14/"', html=False)
-        self.assertContains(self.client.get("/archive/2021/12/"), 'href="/archive/2022/01/"')
         year = self.client.get("/archive/2022/")
         self.assertContains(year, 'href="/archive/2022/05/"')
         months = {timezone.localtime(a.published_at).month
@@ -209,15 +243,75 @@ class ArchiveTests(FreshCacheMixin, TestCase):
         response = self.client.get("/archive/")
         self.assertContains(response, "还没有发布的新闻")
 
+    def test_previous_and_next_lead_to_the_nearest_period_with_stories(self):
+        """Days, months and years without a story are stepped over, whatever their number."""
+        published = Article.objects.published()
+        for path, (start, end), url_of in (
+            ("/archive/2022/05/13/", day_bounds(2022, 5, 13), lambda t: f"/archive/{t:%Y/%m/%d}/"),
+            ("/archive/2022/05/", day_bounds(2022, 5), lambda t: f"/archive/{t:%Y/%m}/"),
+            ("/archive/2021/12/", day_bounds(2021, 12), lambda t: f"/archive/{t:%Y/%m}/"),
+        ):
+            with self.subTest(path):
+                before = published.filter(published_at__lt=start).order_by("-published_at").first()
+                after = published.filter(published_at__gte=end).order_by("published_at").first()
+                expected = [(rel, url_of(timezone.localtime(story.published_at)))
+                            for rel, story in (("prev", before), ("next", after)) if story]
+                neighbours = self.client.get(path).context["neighbours"]
+                self.assertEqual([(rel, url) for rel, _, url in neighbours], expected)
+        # The 13th's next day with a story is the 26th, not the empty 14th.
+        day13 = self.client.get("/archive/2022/05/13/")
+        self.assertContains(day13, 'rel="next" href="/archive/2022/05/26/"', html=False)
+        self.assertNotContains(day13, 'href="/archive/2022/05/14/"')
+
+    def test_no_link_leads_to_an_empty_year(self):
+        """A story in 2024 and none in 2023: 2022 and 2024 link to each other, nothing to 2023;
+        the newest year offers no next year although a story is scheduled for later."""
+        Article.objects.create(title="二〇二四年的稿件", status="published", source=self.huawei.source,
+                               published_at=datetime(2024, 6, 15, 9, 0, tzinfo=SHANGHAI))
+        newest_before = timezone.localtime(Article.objects.published().filter(
+            published_at__lt=datetime(2024, 1, 1, tzinfo=SHANGHAI)).latest("published_at").published_at)
+        self.assertEqual(newest_before.year, 2022)
+        pages = {path: self.client.get(path) for path in
+                 ("/archive/", "/archive/2021/", "/archive/2022/", "/archive/2023/", "/archive/2024/",
+                  "/archive/2022/12/", "/archive/2024/06/", "/archive/2024/06/15/")}
+        for path, response in pages.items():
+            with self.subTest(path):
+                self.assertNotContains(response, 'href="/archive/2023/')
+                self.assertNotContains(response, 'href="/archive/2025/')
+        self.assertContains(pages["/archive/2022/"], 'rel="next" href="/archive/2024/"', html=False)
+        self.assertContains(pages["/archive/2024/"], 'rel="prev" href="/archive/2022/"', html=False)
+        self.assertNotContains(pages["/archive/2024/"], 'rel="next"')
+        self.assertNotContains(pages["/archive/2021/"], 'rel="prev"')
+        # An empty year typed by hand still points both ways to years with stories.
+        self.assertEqual([url for _, _, url in pages["/archive/2023/"].context["neighbours"]],
+                         ["/archive/2022/", "/archive/2024/"])
+        self.assertContains(pages["/archive/2024/06/"], 'rel="prev" href="/archive/'
+                            f'{newest_before:%Y/%m}/"', html=False)
+        rel, label, _ = pages["/archive/2024/06/15/"].context["neighbours"][0]
+        self.assertEqual((rel, label),  # a day of another year is named with its year
+                         ("prev", f"{newest_before.year}年{newest_before.month}月{newest_before.day}日"))
+        # The index lists only years with a story, each linked.
+        index = pages["/archive/"]
+        self.assertEqual([year for year, _ in index.context["years"]], [2024, 2022, 2021])
+        self.assertNotContains(index, "2023年")
+        self.assertContains(index, 'href="/archive/2024/"')
+        self.assertContains(index, 'href="/archive/2024/06/"')
+
     def test_archive_query_counts(self):
-        with self.assertNumQueries(3):  # the page, the section links, the days with stories
+        # The nearest stories before and after, the days with stories, the section links (one
+        # round trip on PostgreSQL), the page.
+        self.client.get("/archive/2021/11/")  # the page cache reads when a story is next due once
+        with self.assertNumQueries(4):
             self.client.get("/archive/2021/12/")
         add_stories(30, source=Source.objects.first(), category=Category.objects.first())
-        with self.assertNumQueries(3):
+        self.client.get("/archive/2021/10/")  # and again after a change
+        with self.assertNumQueries(4):
             self.client.get(f"/archive/{timezone.localdate():%Y/%m}/")
-        with self.assertNumQueries(2):  # a day: no links below it
+        with self.assertNumQueries(4):  # a year: its months with stories
+            self.client.get(f"/archive/{timezone.localdate():%Y}/")
+        with self.assertNumQueries(3):  # a day: no links below it
             self.client.get(f"/archive/{timezone.localdate():%Y/%m/%d}/")
-        with self.assertNumQueries(4):  # the oldest story, the newest, the months, the sections
+        with self.assertNumQueries(3):  # the newest and oldest stories, the sections, the months
             self.client.get("/archive/")
 
 

@@ -1,5 +1,6 @@
 """The search page: results, highlighting, paging, friendly answers to odd queries."""
 
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -144,3 +145,44 @@ class SearchPageTests(FreshCacheMixin, TestCase):
                 response = self.search(q)
             self.assertTrue(response.context["results"].articles)
             self.assertLessEqual(len(queries), most, [x["sql"][:120] for x in queries])
+
+
+def landmarks(html: str) -> list[tuple[str, str]]:
+    """The (role, accessible name) of a page's search, navigation and complementary
+    landmarks, as axe's landmark-unique reads them (aria-label, else aria-labelledby)."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    for element in soup.select('[role="search"], nav, aside'):
+        role = element.get("role") or {"nav": "navigation", "aside": "complementary"}[element.name]
+        name = element.get("aria-label", "")
+        if not name and element.get("aria-labelledby"):
+            name = soup.find(id=element["aria-labelledby"]).get_text(strip=True)
+        found.append((role, name))
+    return found
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+class SearchPageLandmarkTests(FreshCacheMixin, TestCase):
+    """The masthead's search box and the search page's own are two landmarks: each is named,
+    and named apart (axe: landmark-unique)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        import_published()
+
+    def test_every_search_landmark_has_a_name_of_its_own(self):
+        for path, status in (("/search/", 200), ("/search/?q=海尔", 200), ("/no/such/page/", 404)):
+            with self.subTest(path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, status)
+                found = landmarks(response.content.decode())
+                searches = [name for role, name in found if role == "search"]
+                self.assertEqual(len(searches), 2)
+                self.assertNotIn("", searches)
+                self.assertEqual(len(found), len(set(found)), found)
+
+    def test_search_pages_say_noindex_and_robots_txt_lets_crawlers_read_it(self):
+        self.assertContains(self.client.get("/search/?q=海尔"), '<meta name="robots" content="noindex, follow">',
+                            html=False)
+        robots = self.client.get("/robots.txt").content.decode()
+        self.assertNotRegex(robots, r"(?m)^Disallow: */search")

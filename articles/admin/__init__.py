@@ -1,14 +1,15 @@
 """The editors' desk: the Django admin, in Chinese, arranged for a news desk's day.
 
 Modules register their ModelAdmins on import: articles (the desk itself), sources,
-taxonomy (categories, stocks, tags) and imports (the read-only import ledger).
+taxonomy (categories, stocks, tags), imports (the read-only import ledger) and hot (the hot
+lists' pins and hides).
 """
 
 from django.conf import settings
 from django.contrib import admin
 from taggit.models import Tag
 
-from articles.admin import articles, imports, sources, taxonomy  # noqa: F401 (registers)
+from articles.admin import articles, hot, imports, sources, taxonomy  # noqa: F401 (registers)
 
 admin.site.site_header = f"{settings.NEWSROOM_SITE_NAME} · 编辑部"
 admin.site.site_title = f"{settings.NEWSROOM_SITE_NAME}编辑部"

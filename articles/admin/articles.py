@@ -20,6 +20,7 @@ from articles.admin.common import PublicPagesMixin, log_changes, pages_changed
 from articles.admin.diff import review_rows
 from articles.admin.filters import ClusterFilter, ImportRunFilter, NeedsReviewFilter, ScheduleFilter
 from articles.admin.forms import ArticleAdminForm
+from articles.admin.hot import HOT_ACTIONS
 from articles.admin.reasons import reason_html
 from articles.admin.revisions import RevisionViews
 from articles.ingest.review import accept_source, keep_edits, pending_fields
@@ -122,7 +123,7 @@ class ArticleAdmin(PublicPagesMixin, RevisionViews, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     ordering = ("-published_at", "-id")
     autocomplete_fields = ("source", "category", "stocks")
-    actions = ARTICLE_ACTIONS
+    actions = [*ARTICLE_ACTIONS, *HOT_ACTIONS]
     readonly_fields = PROVENANCE + SUGGESTIONS + SAME_STORY
     save_on_top = True
     change_list_template = "admin/articles/change_list_fast_dates.html"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
+from newsroom import redis_cache
 from newsroom.health import client_ip
 
 PREFIX = "/api/"
@@ -62,8 +63,7 @@ def over_limit(address: str) -> float | None:
     start = int(now // window) * window
     key = f"newsroom:api-rate:{address}:{start}"
     try:
-        cache.add(key, 0, timeout=window + 1)
-        used = cache.incr(key)
+        used = redis_cache.count(cache, key, window + 1)
     except Exception:  # the cache is down or lost the key: let the request through
         return None
     return start + window - now if used > count else None

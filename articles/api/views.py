@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from articles import reads
 from articles.api import cursors
 from articles.api.schemas import (
     ArticleDetail,
@@ -100,36 +101,74 @@ def _one(model, **lookup):
     return found
 
 
-def published_articles(filters: ArticleFilters):
-    """The stories the filters ask for, newest first (the QuerySet the pages read too)."""
-    articles = Article.objects.published()
+# Each filter of the list, as the list pages' SQL condition on published stories `a`
+# (articles.reads) and, for searches, as the QuerySet lookup that means the same.
+FILTERS = {
+    "source": (reads.BY_SOURCE, "source_id"),
+    "category": (reads.BY_CATEGORY, "category_id"),
+    "tag": (reads.BY_TAG, "tags__id"),
+    "stock": (reads.BY_STOCK, "stocks__id"),
+    "since": (reads.SINCE, "published_at__gte"),
+    "until": (reads.UNTIL, "published_at__lt"),
+    "important": ("a.important = %s", "important"),
+}
+
+
+def _values(filters: ArticleFilters) -> dict[str, object]:
+    """The value of each filter given (a subject's id, an aware moment); 400 for a bad one."""
+    values = {}
     if filters.source:
-        articles = articles.filter(source=_one(Source, slug=filters.source))
+        values["source"] = _one(Source, slug=filters.source).pk
     if filters.category:
-        articles = articles.filter(category=_one(Category, slug=filters.category))
+        values["category"] = _one(Category, slug=filters.category).pk
     if filters.tag:
-        articles = articles.filter(tags=_one(ArticleTag, slug=filters.tag))
+        values["tag"] = _one(ArticleTag, slug=filters.tag).pk
     if filters.stock:
         match = SYMBOL.match(filters.stock.upper())
         if not match:
             raise HttpError(400, f"stock must be a symbol such as SZ002024, not {filters.stock!r}")
-        articles = articles.filter(stocks=_one(Stock, market=match[1], code=match[2]))
+        values["stock"] = _one(Stock, market=match[1], code=match[2]).pk
     if filters.since:
-        articles = articles.filter(published_at__gte=_aware(filters.since, "since"))
+        values["since"] = _aware(filters.since, "since")
     if filters.until:
-        articles = articles.filter(published_at__lt=_aware(filters.until, "until"))
+        values["until"] = _aware(filters.until, "until")
     if filters.important is not None:
-        articles = articles.filter(important=filters.important)
+        values["important"] = filters.important
+    return values
+
+
+def _page_conditions(filters: ArticleFilters, position, limit: int) -> tuple[list[str], list]:
+    """SQL conditions on `a` (and their parameters) for the page of `limit` stories after the
+    cursor `position`: the filters' own, or, for a search (`q`), the ids its index finds."""
+    values = _values(filters)
     if filters.q:
-        query = parse_query(filters.q)
-        if query.problem:
-            raise HttpError(400, query.problem)
-        articles = filter_matching(articles, query)
-    return articles.order_by("-published_at", "-id")
+        ids = _search(filters.q, values, position, limit)
+        return ([f"a.id IN ({', '.join(['%s'] * len(ids))})"] if ids else ["1 = 0"]), ids
+    where = [FILTERS[name][0] for name in values]
+    params = [reads.db_datetime(value) if isinstance(value, datetime) else value for value in values.values()]
+    if position:
+        moment = reads.db_datetime(position[0])
+        where, params = [*where, reads.AFTER], [*params, moment, moment, position[1]]
+    return where, params
 
 
-def serialise(request, article: Article, fields: frozenset) -> dict:
-    """The story as the API gives it, with only `fields`."""
+def _search(q: str, values: dict, position, limit: int) -> list[int]:
+    """The ids of the next `limit` published stories (newest first) matching the search `q`
+    and the filters' `values`, through the search index's QuerySet."""
+    query = parse_query(q)
+    if query.problem:
+        raise HttpError(400, query.problem)
+    articles = filter_matching(Article.objects.published(), query).filter(
+        **{FILTERS[name][1]: value for name, value in values.items()})
+    if position:
+        moment, pk = position
+        articles = articles.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
+    return list(articles.order_by("-published_at", "-id").values_list("pk", flat=True)[:limit])
+
+
+def serialise(request, article: Article, labels: tuple, fields: frozenset) -> dict:
+    """The story as the API gives it, with only `fields`; `labels` are its (tags, stocks)."""
+    tags, stocks = labels
     out = {
         "id": article.pk,
         "url": request.build_absolute_uri(article.get_absolute_url()),
@@ -139,18 +178,16 @@ def serialise(request, article: Article, fields: frozenset) -> dict:
         "updated_at": article.updated_at,
         "source": {"name": article.source.name, "slug": article.source.slug} if article.source_id else None,
         "category": {"name": article.category.name, "slug": article.category.slug} if article.category_id else None,
-        "tags": [{"name": tag.name, "slug": tag.slug} for tag in article.tags.all()],
-        "stocks": [{"symbol": stock.symbol, "name": stock.name} for stock in article.stocks.all()],
+        "tags": [{"name": tag.name, "slug": tag.slug} for tag in tags],
+        "stocks": [{"symbol": stock.symbol, "name": stock.name} for stock in stocks],
         "important": article.important,
         "publishers": max(1, getattr(article, "publishers", 1) or 1),
     }
     return {name: value for name, value in out.items() if name in fields}
 
 
-def _with_relations(articles):
-    return (articles.select_related("source", "category").prefetch_related("tags", "stocks")
-            .with_publishers().defer("body", "front_matter", "imported_values", "pending_changes",
-                                     "search_text", "search_vector", "title_vector"))
+# Beside what a list item prints (articles.reads), what the API gives of each story.
+API_COLUMNS = ("updated_at", "important")
 
 
 @router.get("/articles/", response={200: ArticlePage, **ERRORS}, exclude_unset=True, tags=["articles"],
@@ -159,16 +196,14 @@ def list_articles(request, filters: Query[ArticleFilters]):
     """Keyset-paged: `next` is the URL of the following page, or null after the last."""
     limit = _limit(filters.limit)
     fields = _fields(filters.fields, LIST_FIELDS)
-    articles = published_articles(filters)
-    position = _cursor(filters.cursor)
-    if position:
-        moment, pk = position
-        articles = articles.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
-    page = list(_with_relations(articles)[: limit + 1])
+    where, params = _page_conditions(filters, _cursor(filters.cursor), limit + 1)
+    page = reads.fetch_one(reads.listing_read(" AND ".join(where), params, limit=limit + 1,
+                                              extra=API_COLUMNS, one_per_story=False))
     more = len(page) > limit
     page = page[:limit]
+    labels = reads.fetch_one(reads.labels_of_read([article.pk for article in page])) if page else {}
     return {
-        "results": [serialise(request, article, fields) for article in page],
+        "results": [serialise(request, article, labels.get(article.pk, ([], [])), fields) for article in page],
         "next": _next_url(request, cursor=cursors.encode(page[-1].published_at, page[-1].pk)) if more else None,
     }
 
@@ -179,10 +214,12 @@ def get_article(request, article_id: int, fields: str | None = None):
     wanted = _fields(fields, DETAIL_FIELDS)
     if not 0 < article_id < 2**63:
         raise Http404
-    article = _with_relations(Article.objects.published()).defer(None).filter(pk=article_id).first()
+    article, labels, same_story = reads.fetch(
+        reads.story_read(article_id), reads.labels_read(article_id), reads.same_story_read(article_id))
     if article is None:
         raise Http404
-    out = serialise(request, article, wanted)
+    article.publishers = len({article.source_id, *(other.source_id for other in same_story)})
+    out = serialise(request, article, labels, wanted)
     if "body" in wanted:
         out["body"] = article.body
     if "original_url" in wanted:
@@ -191,7 +228,7 @@ def get_article(request, article_id: int, fields: str | None = None):
         out["same_story"] = [
             {"id": other.pk, "title": other.title, "url": request.build_absolute_uri(other.get_absolute_url()),
              "source": other.source.name if other.source_id else None}
-            for other in article.same_story().select_related("source")[:50]]
+            for other in same_story]
     return out
 
 

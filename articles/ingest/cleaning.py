@@ -53,6 +53,24 @@ STOCK_CHART_BLOCK = re.compile(
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 CHART_IMAGE_HOSTS = ("webquoteklinepic.eastmoney.com", "webquotepic.eastmoney.com")
+_IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"(https?://[^\"]+)\"", re.IGNORECASE)
+
+
+def is_chart_image(src: str) -> bool:
+    """Whether the image address `src` is one of eastmoney's stock charts (never a story's
+    picture: the importer removes them)."""
+    return any(host in src for host in CHART_IMAGE_HOSTS)
+
+
+def first_image(body_html: str) -> str:
+    """Return the address of the first picture of a story's body (its thumbnail, og:image and
+    JSON-LD image): never a stock chart (a body stored before the importer removed them, or
+    pasted by an editor, may still hold one)."""
+    for match in _IMG_SRC.finditer(body_html or ""):
+        url = match.group(1).replace("&amp;", "&")
+        if not is_chart_image(url):
+            return url
+    return ""
 CAPTION_MAX = 80
 URL_ATTRIBUTES = {"href", "src"}
 C0_AND_SPACE = "".join(map(chr, range(0x21)))
@@ -233,7 +251,7 @@ def clean_html(raw: str) -> CleanBody:
             continue
         parent = img.getparent()
         src = img.get("src") or ""
-        if any(host in src for host in CHART_IMAGE_HOSTS) or "EmImageRemark" in _classes(parent):
+        if is_chart_image(src) or "EmImageRemark" in _classes(parent):
             for value in (img.get("data-code"), parent.get("data-code")):
                 if value and (found := parse_data_code(value)):
                     codes.append(found)

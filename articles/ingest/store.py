@@ -283,6 +283,7 @@ def new_article(parsed, *, path, run_id, status: NewStatus, source, lookups, now
         slug=parsed.slug or story_slug(parsed.external_id, parsed.title),
         summary=parsed.summary,
         body=parsed.body,
+        image=Article.thumbnail_of(parsed.body),
         published_at=published_at,
         status=status.of(inferred),
         source=source,

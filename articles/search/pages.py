@@ -16,7 +16,7 @@ contain every token, and:
 import time
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections, router
 
 from articles import reads
 from articles.models import Article
@@ -134,7 +134,7 @@ def _newest_of(rows, limit: int | None) -> list[int]:
         f"SELECT hits.pk FROM ({inner} OFFSET 0) AS hits "  # noqa: S608 (ORM SQL)
         "ORDER BY hits.published_at DESC, hits.pk DESC LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with connections[rows.db].cursor() as cursor:  # where the ORM would read (a replica, for readers)
         cursor.execute(sql, [*params, limit])
         return [row[0] for row in cursor.fetchall()]
 
@@ -169,7 +169,7 @@ def _body_hits(query: SearchQuery, limit: int) -> list[int]:
 def _at_least(rows, count: int) -> bool:
     """Whether the query `rows` has `count` rows, counting no further (none cross to Python)."""
     inner, params = rows[:count].query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[rows.db].cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({inner}) AS enough", params)  # noqa: S608 (ORM SQL)
         return cursor.fetchone()[0] >= count
 
@@ -193,7 +193,7 @@ def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
     """
     stats = _LEXEME_STATS.setdefault(where, {"until": 0.0})
     if time.monotonic() > stats["until"]:
-        with connection.cursor() as cursor:
+        with connections[router.db_for_read(Article)].cursor() as cursor:
             cursor.execute(_STATS_SQL.format(where=where))  # both parts are constants above
             rows, elements, freqs = cursor.fetchone() or (0, None, None)
         frequency = dict(zip(elements or [], freqs or [], strict=False))
@@ -223,7 +223,7 @@ def _newest_among_recent(articles, column: str, check: str, values: list[str], l
         f"SELECT recent.id FROM ({inner}) AS recent WHERE {checks} "  # noqa: S608 (ORM SQL)
         "ORDER BY recent.published_at DESC, recent.id DESC LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with connections[articles.db].cursor() as cursor:
         cursor.execute(sql, [*params, *values, limit])
         return [row[0] for row in cursor.fetchall()]
 

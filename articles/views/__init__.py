@@ -3,7 +3,15 @@
 from articles.views.base import readers_page
 from articles.views.detail import ArticleDetailView
 from articles.views.home import HomeView
-from articles.views.legacy import favicon, legacy_article, robots_txt
+from articles.views.hot import HotView
+from articles.views.legacy import (
+    favicon,
+    legacy_article,
+    legacy_feed,
+    legacy_home_page,
+    legacy_publisher,
+    robots_txt,
+)
 from articles.views.lists import (
     ArchiveIndexView,
     ArchiveView,
@@ -15,6 +23,7 @@ from articles.views.lists import (
 )
 from articles.views.live import LiveView
 from articles.views.search import SearchView
+from articles.views.share import story_qr
 
 __all__ = [
     "ArchiveIndexView",
@@ -22,6 +31,7 @@ __all__ = [
     "ArticleDetailView",
     "CategoryView",
     "HomeView",
+    "HotView",
     "LiveView",
     "SearchView",
     "SourceView",
@@ -30,6 +40,10 @@ __all__ = [
     "TagView",
     "favicon",
     "legacy_article",
+    "legacy_feed",
+    "legacy_home_page",
+    "legacy_publisher",
     "readers_page",
     "robots_txt",
+    "story_qr",
 ]

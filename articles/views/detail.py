@@ -56,8 +56,7 @@ class ArticleDetailView(PublicPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         article = self.object
         tags, stocks = self.labels if self.labels is not None else reads.labels(article)
-        around = reads.around(article, stock_ids=[stock.pk for stock in stocks],
-                              tag_ids=[tag.pk for tag in tags], related_count=RELATED_COUNT)
+        around = reads.around(article, stocks=stocks, tags=tags, related_count=RELATED_COUNT)
         corrections = self.corrections if self.corrections is not None else \
             reads.fetch_one(reads.corrections_read(article.pk))
         same_story = self.same_story if self.same_story is not None else \

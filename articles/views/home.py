@@ -1,10 +1,11 @@
-"""The front page: the latest stories, then a block per active source and per category."""
+"""The front page: the latest stories, the hot lists, then a block per active source and per category."""
 
 from django.conf import settings
 from django.views.generic import TemplateView
 
 from articles import reads
 from articles.models import Source
+from articles.reading.boards import hot_lists
 from articles.views.base import PageMeta, PublicPageMixin
 
 LATEST = 60  # stories read to fill the top list and to pick the active sources
@@ -13,12 +14,13 @@ TOP = 16  # the lead, the secondary stories and the headline list beside them
 BLOCKS = 8  # at most this many category blocks
 SOURCE_BLOCKS = 30  # the old front page had a block for every publisher; a bound all the same
 PER_BLOCK = 5  # the old front page showed five stories per publisher
+HOT = 5  # stories per hot list
 
 
 class HomeView(PublicPageMixin, TemplateView):
-    """Five queries whatever the size of the archive: the sections and the latest stories
+    """Seven queries whatever the size of the archive: the sections and the latest stories
     (one round trip), the sources without a recent story, the block ids (UNION ALL of small
-    index scans), and the block stories."""
+    index scans), the block stories, and each hot list."""
 
     template_name = "articles/home.html"
 
@@ -56,6 +58,9 @@ class HomeView(PublicPageMixin, TemplateView):
             source_blocks=sorted(_blocks(sources, newest_first, "source_id"),
                                  key=lambda block: block[1][0].published_at, reverse=True),
             category_blocks=_blocks(categories, newest_first, "category_id"),
+            # 24小时热读 and 本周热读 as flush_reads last ranked them: this page is cached (up to
+            # PAGE_CACHE_SECONDS), so they may be that much older than /hot/'s.
+            hot_lists=hot_lists(count=HOT) if latest else [],
         )
         return context
 

@@ -12,7 +12,7 @@ from django.views.generic import TemplateView
 
 from articles import reads
 from articles.coverage import companies_with_stories, coverage
-from articles.models import Article, ArticleTag, Category, Source, Stock
+from articles.models import ArticleTag, Category, Source, Stock
 from articles.views.base import ArticleListView, Listing, PageMeta, PublicPageMixin
 
 SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)([A-Z0-9.]{1,16})$")
@@ -156,6 +156,10 @@ class StockIndexView(PublicPageMixin, TemplateView):
         return super().get_context_data(groups=groups, **kwargs)
 
 
+# The years the archive has pages for.
+ARCHIVE_YEARS = range(1990, 2101)
+
+
 def day_bounds(year: int, month: int | None = None, day: int | None = None):
     """Return the [start, end) instants of a year, month or day in the site's time zone."""
     zone = timezone.get_current_timezone()
@@ -170,7 +174,7 @@ def day_bounds(year: int, month: int | None = None, day: int | None = None):
             start, end = date(year, 1, 1), date(year + 1, 1, 1)
     except (ValueError, OverflowError):
         raise Http404("没有这个日期") from None
-    if not 1990 <= year <= 2100:
+    if year not in ARCHIVE_YEARS:
         raise Http404("没有这个日期")
     return (
         datetime.combine(start, datetime.min.time(), zone),
@@ -179,17 +183,21 @@ def day_bounds(year: int, month: int | None = None, day: int | None = None):
 
 
 class ArchiveView(ArticleListView):
-    """Stories of one year, month or day (Asia/Shanghai), newest first."""
+    """Stories of one year, month or day (Asia/Shanghai), newest first. Its links lead only
+    where published stories are: the months or days below it that have any, and the nearest
+    year, month or day before and after it that has any."""
 
     template_name = "articles/archive.html"
 
+    def date_parts(self) -> tuple:
+        return tuple(self.kwargs.get(k) for k in ("year", "month", "day"))
+
     def get_queryset(self):
-        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
-        self.start, self.end = day_bounds(year, month, day)
+        self.start, self.end = day_bounds(*self.date_parts())
         return Listing(reads.IN_PERIOD, tuple(reads.period_params(self.start, self.end)))
 
     def heading(self) -> str:
-        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
+        year, month, day = self.date_parts()
         if day:
             return f"{year}年{month}月{day}日"
         return f"{year}年{month}月" if month else f"{year}年"
@@ -202,42 +210,48 @@ class ArchiveView(ArticleListView):
         )
 
     def get_context_data(self, **kwargs):
-        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
-        links = []  # (label, address or None for a day or month without a story)
+        year, month, day = self.date_parts()
+        below = []  # (label, URL name, its arguments): the days of a month, the months of a year
         if month and not day:
-            days = range(1, calendar.monthrange(year, month)[1] + 1)
-            active = reads.periods_with_stories([day_bounds(year, month, d) for d in days])
-            links = [(f"{d}日", reverse("articles:archive_day", args=[year, month, d])
-                      if i in active else None) for i, d in enumerate(days)]
+            below = [(f"{d}日", "articles:archive_day", (year, month, d))
+                     for d in range(1, calendar.monthrange(year, month)[1] + 1)]
         elif not month:
-            months = range(1, 13)
-            active = reads.periods_with_stories([day_bounds(year, m) for m in months])
-            links = [(f"{m}月", reverse("articles:archive_month", args=[year, m])
-                      if i in active else None) for i, m in enumerate(months)]
+            below = [(f"{m}月", "articles:archive_month", (year, m)) for m in range(1, 13)]
+        wanted = [reads.nearest_read(self.start, self.end)]
+        if below:
+            wanted.append(reads.periods_read([day_bounds(*args) for _, _, args in below]))
+        # With the section links: one round trip on PostgreSQL.
+        nearest, *active = self.fetch_with_sections(*wanted)
+        active = active[0] if active else set()
+        links = [(label, reverse(name, args=args) if i in active else None)  # None: no story
+                 for i, (label, name, args) in enumerate(below)]
         return super().get_context_data(
-            heading=self.heading(), date_links=links, neighbours=self.neighbours(), **kwargs
+            heading=self.heading(), date_links=links, neighbours=self.neighbours(*nearest), **kwargs
         )
 
-    def neighbours(self) -> list[tuple[str, str, str]]:
-        """The previous and next year, month or day: [(rel, label, url)], no query."""
-        year, month, day = (self.kwargs.get(k) for k in ("year", "month", "day"))
-        if day:
-            here = date(year, month, day)
-            steps = [("prev", here - timedelta(days=1)), ("next", here + timedelta(days=1))]
-            return [(rel, f"{d.month}月{d.day}日", reverse("articles:archive_day",
-                                                         args=[d.year, d.month, d.day]))
-                    for rel, d in steps if 1990 <= d.year <= 2100]
-        if month:
-            steps = [("prev", (year - (month == 1), 12 if month == 1 else month - 1)),
-                     ("next", (year + (month == 12), 1 if month == 12 else month + 1))]
-            return [(rel, f"{y}年{m}月", reverse("articles:archive_month", args=[y, m]))
-                    for rel, (y, m) in steps if 1990 <= y <= 2100]
-        return [(rel, f"{y}年", reverse("articles:archive_year", args=[y]))
-                for rel, y in (("prev", year - 1), ("next", year + 1)) if 1990 <= y <= 2100]
+    def neighbours(self, before, after) -> list[tuple[str, str, str]]:
+        """The year, month or day (as this page is one) of the nearest published story before
+        this page's period and after it: [(rel, label, url)], none where there is no story."""
+        year, month, day = self.date_parts()
+        links = []
+        for rel, moment in (("prev", before), ("next", after)):
+            at = moment and timezone.localtime(moment)
+            if not at or at.year not in ARCHIVE_YEARS:
+                continue
+            if day:
+                name, args = "articles:archive_day", [at.year, at.month, at.day]
+                label = f"{at.month}月{at.day}日" if at.year == year else f"{at.year}年{at.month}月{at.day}日"
+            elif month:
+                name, args, label = "articles:archive_month", [at.year, at.month], f"{at.year}年{at.month}月"
+            else:
+                name, args, label = "articles:archive_year", [at.year], f"{at.year}年"
+            links.append((rel, label, reverse(name, args=args)))
+        return links
 
 
 class ArchiveIndexView(PublicPageMixin, TemplateView):
-    """The months from the oldest published story's to the newest's, newest year first.
+    """The months from the oldest published story's to the newest's, newest year first; a year
+    without any story is left out.
 
     Not up to today: a desk whose latest story is months old must not offer empty years.
     """
@@ -249,10 +263,10 @@ class ArchiveIndexView(PublicPageMixin, TemplateView):
                         path=self.request.path)
 
     def get_context_data(self, **kwargs):
-        # Two index seeks (the oldest and newest stories), then one probe per month between.
-        moments = Article.objects.published().values_list("published_at", flat=True)
-        oldest = moments.order_by("published_at").first()
-        newest = moments.order_by("-published_at").first()
+        # The newest and the oldest story the archive has pages for (two index seeks, read with
+        # the section links), then one probe per month between.
+        (newest, oldest), = self.fetch_with_sections(reads.nearest_read(
+            day_bounds(ARCHIVE_YEARS[-1])[1], day_bounds(ARCHIVE_YEARS[0])[0]))
         years = []  # [(year, [(month, has stories)])], newest year first
         if oldest and newest:
             first, last = timezone.localtime(oldest), timezone.localtime(newest)
@@ -264,4 +278,5 @@ class ArchiveIndexView(PublicPageMixin, TemplateView):
                 if not years or years[-1][0] != y:
                     years.append((y, []))
                 years[-1][1].append((m, i in active))
+        years = [(y, months) for y, months in years if any(has for _, has in months)]
         return super().get_context_data(years=years, **kwargs)

@@ -61,6 +61,17 @@
     });
   }
 
+  // A list's thumbnail that does not load is taken out with its place in the layout.
+  function dropThumb(img) {
+    var item = img.closest(".item");
+    if (item) item.classList.remove("has-thumb");
+    img.closest(".item-thumb").remove();
+  }
+  document.querySelectorAll(".item-thumb img").forEach(function (img) {
+    if (img.complete && img.naturalWidth === 0 && img.currentSrc) dropThumb(img);
+    else img.addEventListener("error", function () { dropThumb(img); }, { once: true });
+  });
+
   document.querySelectorAll(".story-body").forEach(hidePictureNotes);
   document.querySelectorAll(".story-body img").forEach(function (img) {
     if (img.complete && img.naturalWidth === 0 && img.currentSrc) {
@@ -72,13 +83,55 @@
 
   // On a phone the section bar scrolls sideways: bring the current section into view
   // (the archive's tab sits past the right edge, only its underline showing under the fade).
+  // Only where it scrolls (site.css's phone width): measuring the bar on a desktop would
+  // force a layout before the first paint for nothing.
   var current = document.querySelector(".sections a[aria-current=page]");
-  if (current) {
-    var bar = current.closest("ul");
-    // The bar fades out over its last 15% (site.css): stop before that.
-    var overshoot = current.getBoundingClientRect().right
-      - (bar.getBoundingClientRect().left + bar.clientWidth * 0.85);
-    if (overshoot > 0) bar.scrollLeft += overshoot + 8;
+  if (current && window.matchMedia("(max-width: 600px)").matches) {
+    requestAnimationFrame(function () {
+      var bar = current.closest("ul");
+      // The bar fades out over its last 15% (site.css): stop before that.
+      var overshoot = current.getBoundingClientRect().right
+        - (bar.getBoundingClientRect().left + bar.clientWidth * 0.85);
+      if (overshoot > 0) bar.scrollLeft += overshoot + 8;
+    });
+  }
+
+  // A story's tools: copy its address; its text size, remembered on this device.
+  var status = document.querySelector(".tool-status");
+  function say(text) {
+    if (!status) return;
+    status.textContent = text;
+    setTimeout(function () { status.textContent = ""; }, 2500);
+  }
+  var copy = document.querySelector("[data-copy-link]");
+  if (copy && navigator.clipboard) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      navigator.clipboard.writeText(copy.getAttribute("data-copy-link")).then(
+        function () { say("链接已复制"); }, function () { say("无法复制，请手动复制地址栏中的链接"); });
+    });
+  }
+  var FONT_KEY = "newsroom:font-step";
+  var MIN_STEP = -1, MAX_STEP = 3;
+  function storedStep() {
+    try { return parseInt(localStorage.getItem(FONT_KEY), 10) || 0; } catch (e) { return 0; }
+  }
+  function applyStep(step) {
+    if (step) document.documentElement.setAttribute("data-font", String(step));
+    else document.documentElement.removeAttribute("data-font");
+  }
+  applyStep(storedStep());
+  var fontTools = document.querySelector(".tool-font");
+  if (fontTools) {
+    fontTools.hidden = false;
+    fontTools.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-font-step]");
+      if (!button) return;
+      var step = Math.max(MIN_STEP, Math.min(MAX_STEP, storedStep() + parseInt(button.getAttribute("data-font-step"), 10)));
+      try { localStorage.setItem(FONT_KEY, String(step)); } catch (e) { /* private mode: this page only */ }
+      applyStep(step);
+      say(step === 0 ? "默认字号" : "字号 " + (step > 0 ? "+" : "") + step);
+    });
   }
 
   // An empty search is not worth a round trip.

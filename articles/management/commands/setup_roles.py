@@ -18,6 +18,7 @@ EDITOR_PERMISSIONS = {
     "importfileresult": ("view",),
     "tombstone": ("view", "delete"),
     "correction": ("view", "add"),
+    "hotpick": ("view", "add", "change", "delete"),
 }
 
 
