@@ -95,12 +95,12 @@ class ResilientRedisCacheClient(RedisCacheClient):
     def set_many(self, data, timeout):
         return self._call("set_many", None, data, timeout)
 
-    def count(self, key, timeout):
-        return self._guarded(self._count, ValueError, key, timeout)
+    def count(self, key, timeout, by=1):
+        return self._guarded(self._count, ValueError, key, timeout, by)
 
-    def _count(self, key, timeout):
+    def _count(self, key, timeout, by):
         pipeline = self.get_client(key, write=True).pipeline(transaction=False)
-        pipeline.incr(key)
+        pipeline.incrby(key, by)
         pipeline.expire(key, timeout, nx=True)
         return pipeline.execute()[0]
 
@@ -116,10 +116,10 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
 
-    def count(self, key, timeout):
-        """Add one to the counter `key` (created for `timeout` seconds) and return it: one
+    def count(self, key, timeout, by=1):
+        """Add `by` to the counter `key` (created for `timeout` seconds) and return it: one
         round trip (Django's add() and incr() take three)."""
-        return self._cache.count(self.make_and_validate_key(key), timeout)
+        return self._cache.count(self.make_and_validate_key(key), timeout, by)
 
     def client(self) -> Redis:
         """This cache's Redis client (its connection pool), for what Django's cache API has no
@@ -143,11 +143,11 @@ def redis_client(cache) -> Redis | None:
     return cache.client() if isinstance(cache, ResilientRedisCache) else None
 
 
-def count(cache, key: str, timeout: int) -> int:
-    """Add one to the counter `key` of `cache`, created for `timeout` seconds; return it.
+def count(cache, key: str, timeout: int, by: int = 1) -> int:
+    """Add `by` to the counter `key` of `cache`, created for `timeout` seconds; return it.
     Raises ValueError when the cache is unreachable."""
     cache = _backend(cache)
     if isinstance(cache, ResilientRedisCache):
-        return cache.count(key, timeout)
+        return cache.count(key, timeout, by)
     cache.add(key, 0, timeout=timeout)
-    return cache.incr(key)
+    return cache.incr(key, by)
