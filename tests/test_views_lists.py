@@ -59,6 +59,20 @@ class SubjectListTests(FreshCacheMixin, TestCase):
                 self.assertContains(response, 'rel="canonical"')
                 self.assertContains(response, f'href="{url}feed/"')
 
+    def test_stock_page_shows_the_companys_most_read_stories_of_the_week(self):
+        from articles.reading.counting import hour_of
+        from articles.reading.models import StoryReads
+
+        now = timezone.now()
+        StoryReads.objects.create(article=self.haier, hour=hour_of(now - timedelta(hours=30)), count=7)
+        hidden = self.hidden["draft"]  # with the Suning–Haier story's stocks
+        StoryReads.objects.create(article=hidden, hour=hour_of(now), count=50)  # never shown
+        html = self.client.get(self.stock.get_absolute_url()).content.decode()
+        heat = html[html.index("本周热读"):html.index("</ol>", html.index("本周热读"))]
+        self.assertIn(f'href="{self.haier.get_absolute_url()}">{self.haier.title}</a>'
+                      '<span class="count">7 次阅读', heat)
+        self.assertNotIn(hidden.title, heat)
+
     def test_stock_page_heading_and_lower_case_symbol(self):
         # The directory names the company (its short name now carries the exchange's ST label).
         page = self.client.get("/stocks/SZ002024/")
@@ -108,8 +122,9 @@ class SubjectListTests(FreshCacheMixin, TestCase):
         urls = self.subject_urls()
         def expected(url):
             # The subject, the page, the section links; a stock page also its newest
-            # stories' publishers and companies (articles/coverage.py: a bounded sample).
-            return 6 if url.startswith("/stocks/") else 3
+            # stories' publishers and companies (articles/coverage.py: a bounded sample) and
+            # its most-read stories of the week.
+            return 7 if url.startswith("/stocks/") else 3
 
         for url in urls.values():
             with self.assertNumQueries(expected(url)):

@@ -12,7 +12,7 @@ from django.views.generic import TemplateView
 
 from articles import reads
 from articles.coverage import companies_with_stories, coverage
-from articles.models import ArticleTag, Category, Source, Stock
+from articles.models import Article, ArticleTag, Category, Source, Stock
 from articles.views.base import ArticleListView, Listing, PageMeta, PublicPageMixin
 
 SYMBOL = re.compile(r"^(SZ|SH|BJ|HK|US)([A-Z0-9.]{1,16})$")
@@ -107,6 +107,9 @@ def stock_for_symbol(symbol: str) -> Stock:
     return found(reads.fetch_one(stock_read(symbol)))
 
 
+STOCK_HEAT_HOURS, STOCK_HEAT_COUNT = 7 * 24, 5
+
+
 class StockView(SubjectListView):
     kind, condition, feed_name, url_kwarg = "股票", reads.BY_STOCK, "stock_feed", "symbol"
 
@@ -131,7 +134,11 @@ class StockView(SubjectListView):
 
     def get_context_data(self, **kwargs):
         publishers, alongside = coverage(self.subject)
-        return super().get_context_data(publishers=publishers, alongside=alongside, **kwargs)
+        # The company's heat: its stories most read this week (articles/reading), on its first page.
+        heat = [] if self.request.GET.get("page") not in (None, "1") else list(
+            Article.objects.filter(stocks=self.subject).most_read(hours=STOCK_HEAT_HOURS)
+            .only("id", "title", "slug", "published_at")[:STOCK_HEAT_COUNT])
+        return super().get_context_data(publishers=publishers, alongside=alongside, heat=heat, **kwargs)
 
 
 class StockIndexView(PublicPageMixin, TemplateView):
