@@ -97,7 +97,8 @@ def _model_order(model, fields: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(sorted(range(len(fields)), key=lambda i: columns.index(fields[i])))
 
 
-def _marks(values) -> str:
+def marks(values) -> str:
+    """One %s placeholder per value, for an IN (...) list."""
     return ", ".join(["%s"] * len(values))
 
 
@@ -177,7 +178,7 @@ def by_ids(ids: list[int], *, extra: tuple[str, ...] = (), publishers: bool = Tr
     primary key."""
     if not ids:
         return []
-    return fetch_one(listing_read(f"a.id IN ({_marks(ids)})", ids, limit=len(ids), extra=extra,
+    return fetch_one(listing_read(f"a.id IN ({marks(ids)})", ids, limit=len(ids), extra=extra,
                                   one_per_story=False, publishers=publishers))
 
 
@@ -373,14 +374,14 @@ def labels(article: Article) -> tuple[list[ArticleTag], list[Stock]]:
 def labels_of_read(ids: list[int]) -> Read:
     """The tags (by name) and stocks (by market and code) of each story of `ids`, as
     {id: (tags, stocks)} (stories with neither are left out)."""
-    marks = _marks(ids)
+    placeholders = marks(ids)
     sql = (
         "SELECT * FROM (SELECT t.content_object_id, 't', g.id, g.name, g.slug, '' "  # noqa: S608
         "FROM articles_articletag g JOIN articles_taggedarticle t ON t.tag_id = g.id "
-        f"WHERE t.content_object_id IN ({marks})) AS tags "
+        f"WHERE t.content_object_id IN ({placeholders})) AS tags "
         "UNION ALL "
         "SELECT * FROM (SELECT x.article_id, 's', k.id, k.market, k.code, k.name FROM articles_stock k "
-        f"JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id IN ({marks})) AS stocks"
+        f"JOIN articles_article_stocks x ON x.stock_id = k.id WHERE x.article_id IN ({placeholders})) AS stocks"
     )
     return Read(sql, [*ids, *ids], prepare=len(ids) == 1, build=_labels)
 
@@ -445,11 +446,11 @@ def around(article: Article, *, stocks: list[Stock], tags: list[ArticleTag],
          [moment, moment, article.pk], "ORDER BY a.published_at ASC, a.id ASC", 1)
     if stocks:
         part("s", "x.stock_id", "JOIN articles_article_stocks x ON x.article_id = a.id",
-             f"a.id <> %s AND x.stock_id IN ({_marks(stocks)})",
+             f"a.id <> %s AND x.stock_id IN ({marks(stocks)})",
              [article.pk, *(stock.pk for stock in stocks)], NEWEST_FIRST, 4 * related_count)
     if tags:
         part("t", "t.tag_id", "JOIN articles_taggedarticle t ON t.content_object_id = a.id",
-             f"a.id <> %s AND t.tag_id IN ({_marks(tags)})",
+             f"a.id <> %s AND t.tag_id IN ({marks(tags)})",
              [article.pk, *(tag.pk for tag in tags)], NEWEST_FIRST, 4 * related_count)
     found: dict[str, list] = {"p": [], "n": [], "s": [], "t": []}
     # The related parts' plans depend on which stocks and tags (rare or common): those

@@ -143,7 +143,7 @@ def _page_conditions(filters: ArticleFilters, position, limit: int) -> tuple[lis
     values = _values(filters)
     if filters.q:
         ids = _search(filters.q, values, position, limit)
-        return ([f"a.id IN ({', '.join(['%s'] * len(ids))})"] if ids else ["1 = 0"]), ids
+        return ([f"a.id IN ({reads.marks(ids)})"] if ids else ["1 = 0"]), ids
     where = [FILTERS[name][0] for name in values]
     params = [reads.db_datetime(value) if isinstance(value, datetime) else value for value in values.values()]
     if position:
