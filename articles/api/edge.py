@@ -54,36 +54,18 @@ class ApiEdgeMiddleware:
         return response
 
 
-# Each process tells the shared count its requests in batches of a 32nd of the limit (one
-# round trip per batch, not per request): an address may then get past the limit by at most
-# a batch less one per app process (3% per process), never more; a limit of 32 or less is
-# counted request by request, exactly.
-BATCH_SHARE = 32
-LOCAL_KEYS = 10_000  # addresses a process remembers before it starts afresh (the shared count stays)
-_local: dict[str, list[int]] = {}  # window key -> [requests not yet told, shared count last read]
-
-
 def over_limit(address: str) -> float | None:
     """Count a request of `address`; the seconds to wait when it is over the limit, else None.
-    A fixed window in the shared cache, so several app servers count together; without the
-    cache (Redis down) nobody is limited rather than everybody refused."""
+    A fixed window in the shared cache, so several app servers count together (one round
+    trip); without the cache (Redis down) nobody is limited rather than everybody refused."""
     count, window = settings.NEWSROOM_API_RATE
     now = time.time()
     start = int(now // window) * window
-    key = f"newsroom:api-rate:{address}:{start}"
-    entry = _local.get(key)
-    if entry is None:
-        if len(_local) >= LOCAL_KEYS:
-            _local.clear()  # past windows and a flood of addresses
-        entry = _local[key] = [0, 0]
-    entry[0] += 1
-    if entry[0] >= max(1, count // BATCH_SHARE):
-        pending, entry[0] = entry[0], 0
-        try:
-            entry[1] = redis_cache.count(cache, key, window + 1, by=pending)
-        except Exception:  # the cache is down or lost the key: let the request through
-            return None
-    return start + window - now if entry[1] + entry[0] > count else None
+    try:
+        used = redis_cache.count(cache, f"newsroom:api-rate:{address}:{start}", window + 1)
+    except Exception:  # the cache is down or lost the key: let the request through
+        return None
+    return start + window - now if used > count else None
 
 
 def _limited(wait: float) -> HttpResponse:
