@@ -45,6 +45,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
+from newsroom import redis_cache
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "newsroom:pages:version"
@@ -56,6 +58,8 @@ _NO_SCHEDULE = 0.0
 _MISSED = "_newsroom_page_cache_missed"
 # Set by a view's cache_public_page wrapper on a response the middleware may store.
 _STORABLE = "_newsroom_page_cache_storable"
+# Set by count_with_lookup(): the page cache's look-up for the request, made already.
+_LOOKED_UP = "_newsroom_page_cache_looked_up"
 # On a page answered from the cache (a hit looks otherwise exactly like the first render).
 HIT_HEADER = "X-Page-Cache"
 
@@ -210,23 +214,44 @@ def _page_key(request) -> str:
     return f"newsroom:page:{hashlib.sha256(location.encode()).hexdigest()}"
 
 
-def _lookup(request) -> tuple[dict, str, HttpResponse | None]:
-    """One round trip to the cache: its part of the version and the page together.
+def _lookup(request, counter: tuple[str, int] | None = None) -> tuple[dict, str, HttpResponse | None, int | None]:
+    """One round trip to the cache: its part of the version and the page together, and, when
+    `counter` (key, seconds) is given, that counter moved by one (the API's rate limit).
 
     A page is stored under its address alone and carries its kind and the version of that
     kind it was rendered under, so a page of an older version is a miss (and is overwritten by
     the next render).
     """
     key = _page_key(request)
-    found = cache.get_many([VERSION_KEY, key])
+    if counter is None:
+        found, used = cache.get_many([VERSION_KEY, key]), None
+    else:
+        found, used = redis_cache.get_many_counting(cache, [VERSION_KEY, key], *counter)
     version = _version(found.get(VERSION_KEY))
     stored = found.get(key)
     if stored is None or stored.get("version") != version.get(stored.get("kind", LIST)):
-        return version, key, None
+        return version, key, None, used
     response = HttpResponse(stored["content"])
     for name, value in stored["headers"]:
         response[name] = value
-    return version, key, response
+    return version, key, response, used
+
+
+def count_with_lookup(request, counter: str, timeout: int) -> tuple[bool, int | None]:
+    """Move the counter `counter` (created for `timeout` seconds) in the same round trip as the
+    page cache's look-up for `request`, which PageCacheMiddleware then uses instead of its own:
+    (whether the request is one the page cache answers, the count or None when the cache is
+    unreachable). A request the page cache does not answer moves nothing: (False, None)."""
+    if not _cacheable_request(request) or request.path_info.startswith(_skipped()):
+        return False, None
+    version, key, response, used = _lookup(request, (counter, timeout))
+    setattr(request, _LOOKED_UP, (version, key, response))
+    return True, used
+
+
+def _skipped() -> tuple[str, str]:
+    # The desk and the probes are never cached pages: no cache round trip for them.
+    return (f"/{settings.ADMIN_URL}", "/healthz")
 
 
 def _store(key: str, version: dict, response, kind: str) -> None:
@@ -271,13 +296,13 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        # The desk and the probes are never cached pages: no cache round trip for them.
-        self.skip = (f"/{settings.ADMIN_URL}", "/healthz")
+        self.skip = _skipped()
 
     def __call__(self, request):
         if not _cacheable_request(request) or request.path_info.startswith(self.skip):
             return self.get_response(request)
-        version, key, response = _lookup(request)
+        looked_up = getattr(request, _LOOKED_UP, None)
+        version, key, response = looked_up or _lookup(request)[:3]
         if response is not None:
             response[HIT_HEADER] = "hit"
             return get_conditional_response(

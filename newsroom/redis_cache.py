@@ -104,6 +104,19 @@ class ResilientRedisCacheClient(RedisCacheClient):
         pipeline.expire(key, timeout, nx=True)
         return pipeline.execute()[0]
 
+    def get_many_counting(self, keys, counter, timeout):
+        return self._guarded(self._get_many_counting, lambda: ({}, None), keys, counter, timeout)
+
+    def _get_many_counting(self, keys, counter, timeout):
+        pipeline = self.get_client(counter, write=True).pipeline(transaction=False)
+        pipeline.mget(keys)
+        pipeline.incrby(counter, 1)
+        pipeline.expire(counter, timeout, nx=True)
+        values, used, _ = pipeline.execute()
+        found = {key: self._serializer.loads(value)
+                 for key, value in zip(keys, values, strict=True) if value is not None}
+        return found, used
+
     def delete_many(self, keys):
         return self._call("delete_many", None, keys)
 
@@ -120,6 +133,13 @@ class ResilientRedisCache(RedisCache):
         """Add `by` to the counter `key` (created for `timeout` seconds) and return it: one
         round trip (Django's add() and incr() take three)."""
         return self._cache.count(self.make_and_validate_key(key), timeout, by)
+
+    def get_many_counting(self, keys, counter, timeout):
+        """get_many(keys) and count(counter, timeout) in one round trip: (found, the count),
+        the count None while Redis is unreachable."""
+        made = {self.make_and_validate_key(key): key for key in keys}
+        found, used = self._cache.get_many_counting(list(made), self.make_and_validate_key(counter), timeout)
+        return {made[key]: value for key, value in found.items()}, used
 
     def client(self) -> Redis:
         """This cache's Redis client (its connection pool), for what Django's cache API has no
@@ -151,3 +171,17 @@ def count(cache, key: str, timeout: int, by: int = 1) -> int:
         return cache.count(key, timeout, by)
     cache.add(key, 0, timeout=timeout)
     return cache.incr(key, by)
+
+
+def get_many_counting(cache, keys: list[str], counter: str, timeout: int) -> tuple[dict, int | None]:
+    """Read `keys` of `cache` and add one to the counter `counter` (created for `timeout`
+    seconds), in one round trip on Redis: (what was found, the count, or None when the cache
+    is unreachable)."""
+    cache = _backend(cache)
+    if isinstance(cache, ResilientRedisCache):
+        return cache.get_many_counting(keys, counter, timeout)
+    found = cache.get_many(keys)
+    try:
+        return found, count(cache, counter, timeout)
+    except ValueError:
+        return found, None

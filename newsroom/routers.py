@@ -114,8 +114,8 @@ def _lost_replica(reads: _Reads, response) -> BaseException | None:
 
 class ReplicaReadsMiddleware:
     """Decides where each request's reads go (see the module's docstring); sits below the read
-    beacon and the API's rate limits, above the page cache, whose version it reads from the
-    same database as the page."""
+    beacon, above the API's rate limits and the page cache, whose look-up reads the version
+    from the same database as the page."""
 
     def __init__(self, get_response):
         self.get_response = get_response

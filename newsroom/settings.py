@@ -219,6 +219,9 @@ else:
             "TIMEOUT": 300,
         }
     }
+# The log nginx writes readers' read beacons to when it answers /r/ itself (deploy/nginx.conf):
+# flush_reads counts its new lines (docs/reading.md). Empty: beacons reach the app.
+NEWSROOM_READS_LOG = os.environ.get("NEWSROOM_READS_LOG", "")
 # How long anonymous public pages may be served from the cache; edits bump a version key so
 # readers see them at once (articles.cache). The version must be shared by every process (web
 # workers, the cron importer), so production caches pages only with REDIS_URL: a per-process
@@ -363,6 +366,8 @@ if DATABASE_REPLICAS:
             f"NEWSROOM_REPLICA_CHECK_SECONDS ({_staleness:g}), or editors may not see their saves"
         )
     DATABASE_ROUTERS = ["newsroom.routers.ReplicaRouter"]
-    MIDDLEWARE.insert(MIDDLEWARE.index("articles.cache.PageCacheMiddleware"), "newsroom.routers.ReplicaReadsMiddleware")
+    # Above the API's edge too: it makes the page cache's look-up (and reads its version).
+    MIDDLEWARE.insert(MIDDLEWARE.index("articles.api.edge.ApiEdgeMiddleware"),
+                      "newsroom.routers.ReplicaReadsMiddleware")
     # A change enters the API's change feed once every replica readers may be sent to has it.
     NEWSROOM_API_CHANGES_SETTLE += _staleness

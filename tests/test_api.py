@@ -4,10 +4,12 @@ drafts never shown, conditional requests, rate limits, CORS and the shape of err
 import json
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from django.core.cache import cache
 from django.test import TestCase, override_settings
 from django.utils import timezone
+from redis.connection import Connection
 
 from articles.models import Article, ArticleChange, ArticleTag, Source, Stock
 from newsroom.redis_cache import ResilientRedisCacheClient
@@ -262,6 +264,24 @@ class HttpTests(ApiTestCase):
         start = int(time.time() // 60) * 60
         shared = cache.get(f"newsroom:api-rate:{address}:{start}")
         self.assertEqual(int(shared), 65)  # every request counted, the refused one too
+
+    @override_settings(CACHES=REDIS_CACHE)
+    def test_a_cached_answer_is_counted_and_found_in_one_round_trip_to_redis(self):
+        address = f"203.0.113.{time.time_ns() % 200 + 10}"
+        first = self.client.get(API, REMOTE_ADDR=address)  # rendered and stored
+        trips = []
+        send = Connection.send_packed_command
+
+        def counted(connection, command, *args, **kwargs):
+            trips.append(command)
+            return send(connection, command, *args, **kwargs)
+
+        with patch.object(Connection, "send_packed_command", counted):
+            again = self.client.get(API, REMOTE_ADDR=address)
+        self.assertEqual((again.status_code, again["X-Page-Cache"], again.content), (200, "hit", first.content))
+        self.assertEqual(len(trips), 1)  # the version, the page and the limit's count, pipelined
+        start = int(time.time() // 60) * 60
+        self.assertEqual(int(cache.get(f"newsroom:api-rate:{address}:{start}")), 2)
 
     def test_the_openapi_document_and_its_docs_page_need_no_cdn(self):
         document = body(self.client.get("/api/v1/openapi.json"))

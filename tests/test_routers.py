@@ -29,7 +29,8 @@ from tests.test_production import last_json, run_django
 def with_router():
     """The settings DATABASE_REPLICA_URLS gives, less the replicas."""
     middleware = list(settings.MIDDLEWARE)
-    middleware.insert(middleware.index("articles.cache.PageCacheMiddleware"), "newsroom.routers.ReplicaReadsMiddleware")
+    middleware.insert(middleware.index("articles.api.edge.ApiEdgeMiddleware"),
+                      "newsroom.routers.ReplicaReadsMiddleware")
     with override_settings(DATABASE_ROUTERS=["newsroom.routers.ReplicaRouter"], MIDDLEWARE=middleware), \
             warnings.catch_warnings():
         # WhiteNoise, set up again with the middleware, finds no collected static files.
@@ -242,7 +243,9 @@ class ReplicaSettingsTests(SimpleTestCase):
         self.assertEqual(found["routers"], ["newsroom.routers.ReplicaRouter"])
         middleware = found["middleware"]
         ours = middleware.index("newsroom.routers.ReplicaReadsMiddleware")
-        self.assertEqual(middleware[ours + 1], "articles.cache.PageCacheMiddleware")
+        # Above the API's edge, which makes the page cache's look-up (and reads its version).
+        self.assertEqual(middleware[ours + 1], "articles.api.edge.ApiEdgeMiddleware")
+        self.assertLess(ours, middleware.index("articles.cache.PageCacheMiddleware"))
         self.assertLess(middleware.index("articles.reading.beacon.ReadBeaconMiddleware"), ours)
         # Mirrors are told of a change once any replica readers may be sent to has it: 10 + 5 + 1.
         self.assertEqual(found["settle"], 16.0)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
+from articles import cache as pages
 from newsroom import redis_cache
 from newsroom.health import client_ip
 
@@ -39,7 +40,7 @@ class ApiEdgeMiddleware:
             response = _error(405, "method_not_allowed", "the API only reads: GET or HEAD")
             response["Allow"] = "GET, HEAD, OPTIONS"
         else:
-            wait = over_limit(client_ip(request) or "unknown")
+            wait = over_limit(request)
             head = request.method == "HEAD"
             if head:  # answered as GET is, without the body (the operations are declared for GET)
                 request.method = "GET"
@@ -54,18 +55,23 @@ class ApiEdgeMiddleware:
         return response
 
 
-def over_limit(address: str) -> float | None:
-    """Count a request of `address`; the seconds to wait when it is over the limit, else None.
-    A fixed window in the shared cache, so several app servers count together (one round
-    trip); without the cache (Redis down) nobody is limited rather than everybody refused."""
+def over_limit(request) -> float | None:
+    """Count a request from its client's address; the seconds to wait when it is over the
+    limit, else None. A fixed window in the shared cache, so several app servers count
+    together; a request the page cache may answer is counted in the same round trip as its
+    look-up in the page cache. Without the cache (Redis down) nobody is limited rather than
+    everybody refused."""
     count, window = settings.NEWSROOM_API_RATE
     now = time.time()
     start = int(now // window) * window
-    try:
-        used = redis_cache.count(cache, f"newsroom:api-rate:{address}:{start}", window + 1)
-    except Exception:  # the cache is down or lost the key: let the request through
-        return None
-    return start + window - now if used > count else None
+    counter = f"newsroom:api-rate:{client_ip(request) or 'unknown'}:{start}"
+    looked_up, used = pages.count_with_lookup(request, counter, window + 1)
+    if not looked_up:
+        try:
+            used = redis_cache.count(cache, counter, window + 1)
+        except Exception:  # the cache is down or lost the key: let the request through
+            return None
+    return start + window - now if used is not None and used > count else None
 
 
 def _limited(wait: float) -> HttpResponse:

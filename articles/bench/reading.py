@@ -10,8 +10,10 @@ reported against that run:
 - a flood of beacons from a second wrk (16 connections, as fast as they are answered);
 - readers as browsers are: each wrk connection alternating the page and its beacon;
 and the beacon alone, for the reads a second it can take.
-With --nginx, the same through deploy/nginx.conf: pages from its micro-cache, beacons passed to
-gunicorn. Afterwards the reads counted in Redis are checked against the beacons answered.
+With --nginx, the same through deploy/nginx.conf: pages from its micro-cache, beacons answered by
+nginx and written to its reads log (what flush_reads counts: articles/reading/beaconlog.py).
+Afterwards the reads counted in Redis (the log's lines, through nginx) are checked against the
+beacons answered.
 """
 
 import concurrent.futures
@@ -257,6 +259,7 @@ def run(*, database_url: str, work: Path, seconds: int, connections: int, rates:
     work.mkdir(parents=True, exist_ok=True)
     static_root = work / "static"
     shutil.rmtree(static_root, ignore_errors=True)
+    (work / "nginx" / "reads.log").unlink(missing_ok=True)
     port = serve.free_port()
     redis_server = start_redis(port, work)
     redis_url = f"redis://127.0.0.1:{port}/0"
@@ -286,10 +289,11 @@ def run(*, database_url: str, work: Path, seconds: int, connections: int, rates:
                         bench.paced(rate)
                     bench.flood()
                     bench.mixed()
-                    # Through nginx every beacon comes from nginx's own peer (wrk's address):
-                    # one reader, so all but its first read take the dedupe path.
-                    bench.counted = _counted(redis_url) - sum(b.counted for b in benches)
+                    if not proxy or name == "gunicorn":
+                        bench.counted = _counted(redis_url) - sum(b.counted for b in benches)
                     benches.append(bench)
+            if proxy:  # nginx wrote its buffered log when it stopped
+                benches[-1].counted = _logged(work / "nginx" / "reads.log")
     finally:
         redis_server.kill()
         redis_server.wait()
@@ -322,6 +326,12 @@ def _counted(redis_url: str) -> int:
     return sum(int(value) for key in client.scan_iter(match="*reads:hour:*") for value in client.hvals(key))
 
 
+def _logged(log: Path) -> int:
+    """The beacons nginx wrote to its reads log."""
+    with open(log, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
 def markdown(context: dict, rows: list[Row]) -> str:
     lines = [
         f"- Machine: {context['machine']}",
@@ -331,9 +341,8 @@ def markdown(context: dict, rows: list[Row]) -> str:
         "the page alone (medians; the change is the median of each time's change); paced beacons "
         f"from {SENDERS} threads, the flood from a second wrk; every beacon from another reader; "
         "gunicorn.conf.py and the production settings",
-        "- Beacons answered / reads counted in Redis: " + "; ".join(
-            f"{server} {answered:,} / {counted:,}" for server, answered, counted in context["counts"])
-        + " (through nginx every beacon has nginx's peer for its reader: counted once, the rest deduped)",
+        "- Beacons answered / reads counted in Redis (gunicorn) or lines in nginx's reads log: " + "; ".join(
+            f"{server} {answered:,} / {counted:,}" for server, answered, counted in context["counts"]),
         "- gunicorn workers' CPU a request, alone (medians): "
         + ", ".join(f"{kind} {micros:.0f} µs" for kind, micros in context["cpu"].items()),
         "",

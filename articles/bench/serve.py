@@ -65,10 +65,11 @@ def get(url: str, *, headers: dict | None = None, timeout: float = 30) -> tuple[
     return status, body
 
 
-def fetch(url: str, *, headers: dict | None = None,
-          timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
-    """GET `url`; return its status, headers (names lower-cased) and body."""
-    request = urllib.request.Request(url, headers={**FORWARDED, **(headers or {})})  # noqa: S310
+def fetch(url: str, *, headers: dict | None = None, timeout: float = 30,
+          method: str = "GET", data: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Ask for `url` (GET unless `method`); return its status, headers (names lower-cased) and body."""
+    request = urllib.request.Request(url, headers={**FORWARDED, **(headers or {})},  # noqa: S310
+                                     method=method, data=data)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback)
             body = response.read()
@@ -135,7 +136,8 @@ def worker_rss_mib(master_pid: int) -> list[float]:
 
 @contextlib.contextmanager
 def nginx(upstream: str, static_root: Path, work: Path) -> Iterator[str]:
-    """deploy/nginx.conf with TLS replaced by a loopback listener; yield its base URL."""
+    """deploy/nginx.conf with TLS replaced by a loopback listener; yield its base URL. Its
+    readers' beacons go to `work`/reads.log."""
     if not shutil.which("nginx"):
         raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
     work.mkdir(parents=True, exist_ok=True)
@@ -149,6 +151,7 @@ def nginx(upstream: str, static_root: Path, work: Path) -> Iterator[str]:
     site = site.replace("/var/cache/nginx/newsroom", str(work / "cache"))
     site = site.replace("/srv/newsroom/staticfiles/", f"{static_root}/")
     site = site.replace("/etc/nginx/newsroom_proxy_params", str(work / "proxy_params"))
+    site = site.replace("/var/log/newsroom/reads.log", str(work / "reads.log"))
     site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)
     site = re.sub(r"listen 80;", f"listen 127.0.0.1:{free_port()};", site)
     site = re.sub(r"listen 443 ssl http2;", f"listen 127.0.0.1:{port};", site)

@@ -45,7 +45,8 @@ def bucket_key(hour: datetime.datetime) -> str:
     return f"reads:hour:{hour:%Y%m%d%H}"
 
 
-def _mark_key(article_id: int, reader: str) -> str:
+def mark_key(article_id: int, reader: str) -> str:
+    """The cache key marking that `reader` read story `article_id` in the last READ_AGAIN_SECONDS."""
     return f"reads:seen:{article_id}:{reader}"
 
 
@@ -57,7 +58,7 @@ def count_read(article_id: int, *, reader: str, at: datetime.datetime | None = N
     client = redis_cache.redis_client(cache)
     if client is None:
         return _count_in_database(article_id, reader=reader, hour=hour)
-    keys = [cache.make_key(_mark_key(article_id, reader)), cache.make_key(bucket_key(hour))]
+    keys = [cache.make_key(mark_key(article_id, reader)), cache.make_key(bucket_key(hour))]
     args = [READ_AGAIN_SECONDS, article_id, BUCKET_SECONDS]
     return cache.guarded(lambda client: bool(_count_script(client)(keys, args, client=client)), False)
 
@@ -70,7 +71,7 @@ def _count_script(client: Redis) -> Script:
 
 def _count_in_database(article_id: int, *, reader: str, hour: datetime.datetime) -> bool:
     # Without a shared cache the marks are this process's own: good enough for development.
-    if not cache.add(_mark_key(article_id, reader), 1, READ_AGAIN_SECONDS):
+    if not cache.add(mark_key(article_id, reader), 1, READ_AGAIN_SECONDS):
         return False
     rows = StoryReads.objects.filter(article_id=article_id, hour=hour)
     if rows.update(count=F("count") + 1):

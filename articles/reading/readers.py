@@ -38,5 +38,9 @@ def is_robot(user_agent: str) -> bool:
 def reader_of(request) -> str:
     """A short hash of the request's client address (behind the proxy, the address the proxy
     saw): the same reader gives the same hash, and no address is stored."""
-    address = client_ip(request) or "unknown"
+    return reader_at(client_ip(request) or "unknown")
+
+
+def reader_at(address: str) -> str:
+    """The reader known by client address `address` (a short hash of it)."""
     return hashlib.blake2b(address.encode(), digest_size=8).hexdigest()
