@@ -3,6 +3,7 @@ back by a QR decoder from what Chromium draws), copying the link, the text size 
 chose, remembered on the device."""
 
 import io
+import time
 
 import zxingcpp
 from django.core.cache import cache
@@ -63,7 +64,11 @@ class ShareBrowserTests(BrowserTestCase):
         self.assertFalse(code.is_visible())  # folded until asked for
         page.get_by_text("微信扫码分享").click()
         code.wait_for(state="visible")
-        page.wait_for_function("document.querySelector('.tool-qr img').naturalWidth > 0")
+        # Polled from here: wait_for_function() evaluates its text in the page, which the CSP forbids.
+        deadline = time.monotonic() + 10
+        while not code.evaluate("image => image.complete && image.naturalWidth > 0"):
+            self.assertLess(time.monotonic(), deadline, "the QR image never loaded")
+            page.wait_for_timeout(50)
         self.screenshot(page, "share-qr-phone")
         self.assertEqual(decoded(code.screenshot()), [self.address])
         self.assertEqual(page.js_errors, [])
