@@ -10,6 +10,8 @@ command line (`gunicorn --workers 3`, GUNICORN_CMD_ARGS="--workers 3").
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 
 def _env_int(name: str, default: int) -> int:
@@ -75,3 +77,26 @@ access_log_format = (
     "forwarded_for=%({x-forwarded-for}i)s method=%(m)s path=%(U)s query=%(q)s status=%(s)s "
     "bytes=%(B)s duration_ms=%(duration_ms)s referer=%(f)s user_agent=%(a)s"
 )
+
+
+# Prometheus metrics (newsroom/metrics.py): each worker writes its counts to files in a directory
+# of this server's own, which /metrics adds up. Made empty when the server starts, removed when it
+# stops; a worker's files stay after it exits (its counts are part of the totals).
+def on_starting(server):
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        folder = os.path.join(SHM if os.path.isdir(SHM) else tempfile.gettempdir(), f"newsroom-metrics-{os.getpid()}")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, mode=0o700)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if os.path.basename(folder).startswith("newsroom-metrics-"):
+        shutil.rmtree(folder, ignore_errors=True)

@@ -46,6 +46,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from newsroom import redis_cache
+from newsroom.metrics import PAGE_CACHE
 
 logger = logging.getLogger(__name__)
 
@@ -249,9 +250,9 @@ def count_with_lookup(request, counter: str, timeout: int) -> tuple[bool, int | 
     return True, used
 
 
-def _skipped() -> tuple[str, str]:
-    # The desk and the probes are never cached pages: no cache round trip for them.
-    return (f"/{settings.ADMIN_URL}", "/healthz")
+def _skipped() -> tuple[str, ...]:
+    # The desk, the probe and the metrics are never cached pages: no cache round trip for them.
+    return (f"/{settings.ADMIN_URL}", "/healthz", "/metrics")
 
 
 def _store(key: str, version: dict, response, kind: str) -> None:
@@ -303,6 +304,7 @@ class PageCacheMiddleware:
             return self.get_response(request)
         looked_up = getattr(request, _LOOKED_UP, None)
         version, key, response = looked_up or _lookup(request)[:3]
+        PAGE_CACHE.labels("miss" if response is None else "hit").inc()
         if response is not None:
             response[HIT_HEADER] = "hit"
             return get_conditional_response(

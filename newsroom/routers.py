@@ -27,6 +27,7 @@ from django.core.signals import got_request_exception
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 from newsroom import replicas
+from newsroom.metrics import READER_REQUESTS
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,8 @@ class ReplicaReadsMiddleware:
                 replicas.failed(reads.alias, failure)
                 reads.replicas, reads.alias, reads.failure = False, None, None
                 response = self.get_response(request)
+            if reads.replicas:  # a reader's: where it read (the page cache's answers read nothing)
+                READER_REQUESTS.labels(reads.alias or "no query").inc()
         finally:
             _request.reset(token)
         if reads.wrote:

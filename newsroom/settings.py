@@ -102,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency by view for Prometheus (newsroom/metrics.py): everything below is timed.
+    "newsroom.metrics.MetricsMiddleware",
     # Readers' read beacons (POST /r/<id>/), one with every page view: an empty 204 that none
     # of the rest has anything to add to (articles/reading/beacon.py).
     "articles.reading.beacon.ReadBeaconMiddleware",
@@ -219,6 +221,9 @@ else:
             "TIMEOUT": 300,
         }
     }
+# Who may read /metrics (Prometheus): addresses or networks, comma-separated; the address is
+# the one nginx saw behind the proxy (newsroom.health.client_ip).
+NEWSROOM_METRICS_ALLOW = os.environ.get("NEWSROOM_METRICS_ALLOW", "127.0.0.1,::1")
 # The log nginx writes readers' read beacons to when it answers /r/ itself (deploy/nginx.conf):
 # flush_reads counts its new lines (docs/reading.md). Empty: beacons reach the app.
 NEWSROOM_READS_LOG = os.environ.get("NEWSROOM_READS_LOG", "")
@@ -259,7 +264,7 @@ ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and Prometheus speak plain HTTP
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

@@ -135,9 +135,9 @@ def worker_rss_mib(master_pid: int) -> list[float]:
 
 
 @contextlib.contextmanager
-def nginx(upstream: str, static_root: Path, work: Path) -> Iterator[str]:
-    """deploy/nginx.conf with TLS replaced by a loopback listener; yield its base URL. Its
-    readers' beacons go to `work`/reads.log."""
+def nginx(upstream: str | list[str], static_root: Path, work: Path) -> Iterator[str]:
+    """deploy/nginx.conf with TLS replaced by a loopback listener, in front of the app server
+    `upstream` (or each of a list); yield its base URL. Its readers' beacons go to `work`/reads.log."""
     if not shutil.which("nginx"):
         raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
     work.mkdir(parents=True, exist_ok=True)
@@ -147,7 +147,8 @@ def nginx(upstream: str, static_root: Path, work: Path) -> Iterator[str]:
     # truth it would see behind TLS.
     (work / "proxy_params").write_text(params.replace("$scheme", "https"))
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    site = site.replace("server 127.0.0.1:8000;", f"server {upstream.removeprefix('http://')};")
+    servers = [upstream] if isinstance(upstream, str) else upstream
+    site = site.replace("server 127.0.0.1:8000;", " ".join(f"server {one.removeprefix('http://')};" for one in servers))
     site = site.replace("/var/cache/nginx/newsroom", str(work / "cache"))
     site = site.replace("/srv/newsroom/staticfiles/", f"{static_root}/")
     site = site.replace("/etc/nginx/newsroom_proxy_params", str(work / "proxy_params"))

@@ -11,6 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from newsroom.metrics import count_lock_wait
+
 # An arbitrary constant naming "the newsroom import" among advisory locks.
 ADVISORY_KEY = 0x4E455753  # "NEWS"
 
@@ -27,8 +29,20 @@ def _sqlite_lock_path() -> Path:
 
 @contextlib.contextmanager
 def import_lock(*, wait: float = 5.0, poll: float = 0.2) -> Iterator[None]:
-    """Hold the import lock for the duration of the block; raise LockBusy after `wait` s."""
-    deadline = time.monotonic() + wait
+    """Hold the import lock for the duration of the block; raise LockBusy after `wait` s. The
+    wait, and giving up, are counted for the operators' metrics (newsroom/metrics.py)."""
+    started = time.monotonic()
+    try:
+        with _lock(started + wait, poll):
+            count_lock_wait(time.monotonic() - started, busy=False)
+            yield
+    except LockBusy:
+        count_lock_wait(time.monotonic() - started, busy=True)
+        raise
+
+
+@contextlib.contextmanager
+def _lock(deadline: float, poll: float) -> Iterator[None]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             while True:

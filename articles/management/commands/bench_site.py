@@ -5,6 +5,7 @@
 
 Then how many story pages stay cached across an import of 100 new stories (--only-survival
 for that part alone, --survival-sample 0 to skip it). Figures, not a pass/fail test.
+--fill N first grows the database to N published stories (articles/bench/fill.py).
 """
 
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.bench import site, survival
+from articles.bench import fill, site, survival
 
 
 class Command(BaseCommand):
@@ -37,6 +38,9 @@ class Command(BaseCommand):
                             help="measure only the page cache across an import (no wrk)")
         parser.add_argument("--keep-imported", action="store_true",
                             help="leave the imported stories in the database (default: delete)")
+        parser.add_argument("--fill", type=int, metavar="N",
+                            help="first grow the database to N published stories by cloning the "
+                                 "ones there (resumable; nothing to do if it holds N already)")
 
     def handle(self, *args, **options):
         database_url = os.environ.get("DATABASE_URL", "")
@@ -47,6 +51,8 @@ class Command(BaseCommand):
         work = Path(options["work"])
         output = []
         try:
+            if options["fill"]:
+                fill.fill(options["fill"], log=self.stderr.write)
             if not options["only_survival"]:
                 context, rows = site.run(
                     database_url=database_url, redis_url=options["redis_url"], work=work,
