@@ -267,6 +267,8 @@ def visibility(at=None) -> list[tuple[str, str, object]]:
 
 # What visibility()'s lookups mean for a value in Python (Article.is_published).
 _HOLDS = {"exact": operator.eq, "lte": operator.le}
+# The lookup that fails where one of visibility()'s holds (ArticleQuerySet.unpublished).
+_FAILS = {"lte": "gt"}
 END_OF_TIME = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
 
 
@@ -274,6 +276,19 @@ class ArticleQuerySet(models.QuerySet):
     def published(self, at=None):
         """The stories readers may see now (or at `at`): visibility()."""
         return self.filter(**{f"{name}__{lookup}": value for name, lookup, value in visibility(at)})
+
+    def unpublished(self, at=None):
+        """The stories readers may not see now (or at `at`): published()'s complement, spelled
+        without NOT (each of visibility()'s conditions failed, as a lookup an index serves), so
+        that the few unpublished stories are found without reading the published ones."""
+        failed = Q()
+        for name, lookup, value in visibility(at):
+            if lookup == "exact":  # any other of the field's choices
+                others = [choice for choice, _ in Article._meta.get_field(name).choices if choice != value]
+                failed |= Q(**{f"{name}__in": others})
+            else:
+                failed |= Q(**{f"{name}__{_FAILS[lookup]}": value})
+        return self.filter(failed)
 
     def scheduled(self, at=None):
         """Stories released for a publication time still to come: they will be published()."""

@@ -32,6 +32,16 @@ class VisibilityTests(TestCase):
             with self.subTest(status=status, when=when):
                 self.assertIs(story.is_published, status == "published" and when == "past")
 
+    def test_unpublished_is_the_exact_complement(self):
+        every = set(Article.objects.values_list("pk", flat=True))
+        for at in (None, timezone.now() + timedelta(days=2)):
+            with self.subTest(at=at):
+                shown = set(Article.objects.published(at).values_list("pk", flat=True))
+                hidden = set(Article.objects.unpublished(at).values_list("pk", flat=True))
+                self.assertEqual((shown & hidden, shown | hidden), (set(), every))
+        self.assertEqual(set(Article.objects.unpublished().values_list("pk", flat=True)),
+                         every - self.ids(("published", "past")))
+
     def test_scheduled_stories_are_the_released_ones_still_to_come(self):
         self.assertEqual(set(Article.objects.scheduled().values_list("pk", flat=True)),
                          self.ids(("published", "future")))
