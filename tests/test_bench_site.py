@@ -2,10 +2,13 @@
 the signal it reads (PageCacheMiddleware marks the pages it answers)."""
 
 from datetime import timedelta
+from unittest import skipUnless
 
-from django.test import SimpleTestCase, TestCase
+from django.db import connection
+from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from django.utils import timezone
 
+from articles.bench import database
 from articles.bench.survival import answered_from_cache, survival
 from articles.cache import HIT_HEADER
 from articles.models import Article, Category, Source
@@ -47,3 +50,25 @@ class HitHeaderTests(FreshCacheMixin, TestCase):
                 self.assertNotIn(HIT_HEADER, first)
                 self.assertTrue(answered_from_cache(dict(second.items())))
                 self.assertEqual(second.content, first.content)
+
+
+@skipUnless(connection.vendor == "postgresql", "sizes and statement statistics are PostgreSQL's")
+class DatabaseReportTests(TransactionTestCase):
+    """What bench_site reports of the database: sizes, and the statements of the run that took the
+    most time, when the server loads pg_stat_statements."""
+
+    def test_sizes_and_the_slowest_statements_of_the_run(self):
+        counted = database.start()
+        for _ in range(3):
+            list(Article.objects.filter(title__contains="基准报告").values_list("pk", flat=True))
+        found = database.report(counted=counted)
+        self.assertGreater(found["articles"], 0)
+        self.assertGreaterEqual(found["database"], found["articles"])
+        text = database.markdown(found)
+        self.assertIn("articles table", text)
+        if counted:
+            self.assertTrue(any("articles_article" in query and calls >= 3
+                                for calls, _, _, _, query in found["slowest"]), found["slowest"])
+            self.assertIn("| calls | total ms |", text)
+        else:
+            self.assertIn("pg_stat_statements is not loaded", text)

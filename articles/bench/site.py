@@ -104,6 +104,10 @@ def run(*, database_url: str, redis_url: str, work: Path, seconds: int, connecti
     for setup, extra in setups:
         with serve.gunicorn(base_env | extra) as server:
             rows += _measure(server.base, pages, setup=setup, opts=opts, log=log)
+            if not extra.get("REDIS_URL"):  # a search as one reader makes it, nothing cached
+                one = {**opts, "connections": 1, "threads": 1}
+                rows += _measure(server.base, {"search": pages["search"]}, setup=f"{setup}, one reader",
+                                 opts=one, log=log)
             if with_nginx and extra.get("REDIS_URL"):
                 with serve.nginx(server.base, static_root, work / "nginx") as proxy:
                     rows += _measure(proxy, pages, setup="nginx micro-cache + gunicorn",

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.bench import fill, site, survival
+from articles.bench import database, fill, site, survival
 
 
 class Command(BaseCommand):
@@ -54,6 +54,7 @@ class Command(BaseCommand):
             if options["fill"]:
                 fill.fill(options["fill"], log=self.stderr.write)
             if not options["only_survival"]:
+                counted = database.start()
                 context, rows = site.run(
                     database_url=database_url, redis_url=options["redis_url"], work=work,
                     seconds=options["seconds"], connections=options["connections"],
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                     with_nginx=options["nginx"], log=self.stderr.write,
                 )
                 output.append(site.markdown(context, rows))
+                output.append(database.markdown(database.report(counted=counted)))
             if options["survival_sample"] > 0:
                 context, rows = survival.run(
                     database_url=database_url, redis_url=options["redis_url"], work=work,
