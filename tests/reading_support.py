@@ -3,8 +3,12 @@
 readers' requests as browsers send them."""
 
 import datetime
+import os
+import subprocess
+import sys
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
@@ -69,3 +73,23 @@ class ReaderMixin:
         """What a reader's browser sends once the story's page is shown (static/js/read.js)."""
         headers = {"HTTP_SEC_FETCH_SITE": "same-origin", **headers}
         return self.client.post(beacon_path(article.pk), REMOTE_ADDR=address, HTTP_USER_AGENT=agent, **headers)
+
+
+def flush_process(prefix: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """A `flush_reads` process of its own on the test database and the real Redis, under the
+    test's key prefix (to kill, or to run beside another)."""
+    code = (
+        "import os, django\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'newsroom.settings'\n"
+        "from django.conf import settings\n"
+        f"settings.CACHES['default']['KEY_PREFIX'] = {prefix!r}\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        f"call_command('flush_reads', *{list(args)!r})\n"
+    )
+    from articles.bench import drills
+
+    env = {**os.environ, "DATABASE_URL": drills.database_url(), "DJANGO_DEBUG": "1", "REDIS_URL": REDIS_URL,
+           **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -6,13 +6,11 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from io import StringIO
 from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db.models import Sum
@@ -20,13 +18,13 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_
 from hypothesis import given
 from hypothesis import strategies as st
 
-from articles.bench import drills, serve
+from articles.bench import serve
 from articles.models import Article
 from articles.reading import beaconlog
 from articles.reading.beaconlog import parse_line
 from articles.reading.models import StoryReads
 from articles.reading.readers import reader_at
-from tests.reading_support import BROWSER, REDIS_URL, RealRedisMixin, story
+from tests.reading_support import BROWSER, RealRedisMixin, flush_process, story
 
 CURL = "curl/8.5.0"
 
@@ -173,20 +171,8 @@ class NginxTests(RealRedisMixin, TransactionTestCase):
                         "-s", "reopen"], check=True)
         time.sleep(0.5)
 
-    def flush_process(self, *, quiet: bool = True) -> subprocess.Popen:
-        code = (
-            "import os, django\n"
-            "os.environ['DJANGO_SETTINGS_MODULE'] = 'newsroom.settings'\n"
-            "from django.conf import settings\n"
-            f"settings.CACHES['default']['KEY_PREFIX'] = {self.prefix!r}\n"
-            "django.setup()\n"
-            "from django.core.management import call_command\n"
-            "call_command('flush_reads', '--quiet')\n"
-        )
-        env = {**os.environ, "DATABASE_URL": drills.database_url(), "DJANGO_DEBUG": "1", "REDIS_URL": REDIS_URL,
-               "NEWSROOM_READS_LOG": str(self.log)}
-        return subprocess.Popen([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def flush_process(self) -> subprocess.Popen:
+        return flush_process(self.prefix, "--quiet", env={"NEWSROOM_READS_LOG": str(self.log)})
 
     def test_nginx_answers_and_logs_what_flush_reads_counts(self):
         one = self.stories[0]

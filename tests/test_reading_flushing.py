@@ -3,14 +3,11 @@ counted by the beacon reaches StoryReads exactly once, also when a run stops bet
 (the states a kill -9 leaves), when reads arrive during a run, and when Redis is down."""
 
 import datetime
-import os
 import random
 import subprocess
-import sys
 import time
 from io import StringIO
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError
@@ -18,11 +15,10 @@ from django.db.models import Sum
 from django.test import TestCase, TransactionTestCase, override_settings, tag
 from django.utils import timezone
 
-from articles.bench import drills
 from articles.reading import flushing
 from articles.reading.counting import count_read, hour_of
 from articles.reading.models import HotPick, ReadBatch, StoryReads
-from tests.reading_support import REDIS_URL, ReaderMixin, RealRedisMixin, redis_caches, story
+from tests.reading_support import ReaderMixin, RealRedisMixin, flush_process, redis_caches, story
 from tests.test_redis_cache import closed_port
 
 
@@ -165,18 +161,7 @@ class KillTests(RealRedisMixin, TransactionTestCase):
     STORIES, HOURS, ROUNDS = 60, 160, 6
 
     def flush_process(self) -> subprocess.Popen:
-        code = (
-            "import os, django\n"
-            "os.environ['DJANGO_SETTINGS_MODULE'] = 'newsroom.settings'\n"
-            "from django.conf import settings\n"
-            f"settings.CACHES['default']['KEY_PREFIX'] = {self.prefix!r}\n"
-            "django.setup()\n"
-            "from django.core.management import call_command\n"
-            "call_command('flush_reads')\n"
-        )
-        env = {**os.environ, "DATABASE_URL": drills.database_url(), "DJANGO_DEBUG": "1", "REDIS_URL": REDIS_URL}
-        return subprocess.Popen([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return flush_process(self.prefix)
 
     def test_kill_9_at_random_moments_loses_and_doubles_nothing(self):
         stories = [story(f"稿件{n}") for n in range(self.STORIES)]
