@@ -163,8 +163,12 @@ DATABASES = {
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'newsroom.sqlite3'}"
     )
 }
-if NEWSROOM_PREPARED_READS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
+# No JIT: it compiles any plan whose estimated cost is high, and a prepared read's generic plan
+# (its LIMIT unknown) looks costly over a million stories: the home page's list took 0.5 s to
+# compile for 0.4 ms of work (docs/benchmarks.md, a million stories). Every statement here is short.
+POSTGRES_OPTIONS = " ".join(["-c plan_cache_mode=force_generic_plan"] * NEWSROOM_PREPARED_READS + ["-c jit=off"])
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"].setdefault("options", POSTGRES_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -349,8 +353,7 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), 1):
     # libpq's shortest: a replica that does not answer costs one reader this long, and is then
     # skipped for NEWSROOM_REPLICA_RETRY_SECONDS.
     _replica["OPTIONS"].setdefault("connect_timeout", "2")
-    if NEWSROOM_PREPARED_READS:
-        _replica["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
+    _replica["OPTIONS"].setdefault("options", POSTGRES_OPTIONS)
     # The test runner creates no database on a read-only server: the alias mirrors `default`.
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_number}"] = _replica

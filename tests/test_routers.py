@@ -239,7 +239,7 @@ class ReplicaSettingsTests(SimpleTestCase):
         for entry in (one, two):
             self.assertEqual(entry["TEST"]["MIRROR"], "default")
             self.assertEqual(entry["OPTIONS"]["connect_timeout"], "2")
-            self.assertEqual(entry["OPTIONS"]["options"], "-c plan_cache_mode=force_generic_plan")
+            self.assertEqual(entry["OPTIONS"]["options"], "-c plan_cache_mode=force_generic_plan -c jit=off")
         self.assertEqual(found["routers"], ["newsroom.routers.ReplicaRouter"])
         middleware = found["middleware"]
         ours = middleware.index("newsroom.routers.ReplicaReadsMiddleware")
