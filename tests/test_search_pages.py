@@ -1,6 +1,8 @@
 """One page of ranked results (articles/search/pages.py): the same order as
 search_articles(), on every path a query can take, on the real corpus."""
 
+from unittest.mock import patch
+
 from django.db import connection
 from django.test import override_settings
 
@@ -20,16 +22,33 @@ class SearchPageTests(SearchCorpusTestCase):
 
     @override_settings()
     def test_pages_follow_the_ranking_on_the_paths_for_common_queries(self):
-        # Force the paths that a large archive takes (CANDIDATES, RECENT) on a small one.
-        for candidates, recent in ((3, 1000), (3, 2), (1, 1)):
-            with self.subTest(candidates=candidates, recent=recent):
-                old = pages.CANDIDATES, pages.RECENT
-                pages.CANDIDATES, pages.RECENT = candidates, recent
+        # Force the paths that a large archive takes (CANDIDATES, RECENT, the titles' window
+        # grown by a word's frequency up to RECENT_TITLES_MOST) on a small one. On PostgreSQL
+        # the paths are chosen by the index statistics: gathered first.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE articles_article")
+            pages._LEXEME_STATS.clear()
+            self.addCleanup(pages._LEXEME_STATS.clear)
+        windows = []
+        spy = pages._newest_among_recent
+
+        def recorded(*args, **kwargs):
+            windows.append(kwargs.get("window", pages.RECENT))
+            return spy(*args, **kwargs)
+
+        self.enterContext(patch.object(pages, "_newest_among_recent", recorded))
+        for candidates, recent, most in ((3, 1000, 20_000), (3, 2, 2), (3, 2, 20_000), (3, 2, 5), (1, 1, 1)):
+            with self.subTest(candidates=candidates, recent=recent, most=most):
+                old = pages.CANDIDATES, pages.RECENT, pages.RECENT_TITLES_MOST
+                pages.CANDIDATES, pages.RECENT, pages.RECENT_TITLES_MOST = candidates, recent, most
                 try:
                     for q in ("海尔", "公司", "中国经济", "苏宁易购", "海", "2022年"):
                         self.assert_pages_match(q)
                 finally:
-                    pages.CANDIDATES, pages.RECENT = old
+                    pages.CANDIDATES, pages.RECENT, pages.RECENT_TITLES_MOST = old
+        if connection.vendor == "postgresql":  # a title window larger than RECENT was checked
+            self.assertTrue(any(window > 2 for window in windows if window != 1000), windows)
 
     def test_page_numbers_stay_within_the_pages_offered(self):
         self.assertEqual(search_page("海尔", page=0).number, 1)

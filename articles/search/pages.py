@@ -13,6 +13,7 @@ contain every token, and:
   about to be shown, lazily.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -62,6 +63,9 @@ MAX_PAGES = 10
 # candidates in Python; a more common one checks the RECENT newest articles (_body_hits).
 CANDIDATES = 5000
 RECENT = 1500
+# The most titles checked among the newest when a word is common in titles: enough to fill a page
+# for a word in one title of 1,000 (a window grows with how rare the word is, up to this).
+RECENT_TITLES_MOST = 20_000
 
 
 def search_page(query: str | SearchQuery, *, page: int = 1, per_page: int = 20,
@@ -111,10 +115,14 @@ def _title_hits(query: SearchQuery, limit: int) -> list[int]:
         .values_list("pk", "published_at")
         .order_by()  # the model's ordering would sort every match before any LIMIT
     )
-    if _estimate(query, _TITLE_STATS) >= CANDIDATES:
+    estimate = _estimate(query, _TITLE_STATS)
+    if estimate >= CANDIDATES:
+        # Enough of the newest titles to hold twice a page of hits at the word's frequency.
+        share = estimate / max(_LEXEME_STATS[_TITLE_STATS]["rows"], 1)
+        window = min(max(RECENT, math.ceil(2 * limit / share)), RECENT_TITLES_MOST)
         recent = _newest_among_recent(
             Article.objects.published(), "title", "strpos(lower(recent.title), %s) > 0",
-            [term.lower() for term in query.terms], limit,
+            [term.lower() for term in query.terms], limit, window=window,
         )
         if len(recent) >= limit:
             return recent
@@ -211,10 +219,11 @@ def _estimate(query: SearchQuery, where: str = _BODY_STATS) -> float:
     return stats["rows"] * least
 
 
-def _newest_among_recent(articles, column: str, check: str, values: list[str], limit: int) -> list[int]:
-    """Return up to `limit` ids among the newest RECENT of `articles` for which the SQL
+def _newest_among_recent(articles, column: str, check: str, values: list[str], limit: int, *,
+                         window: int = RECENT) -> list[int]:
+    """Return up to `limit` ids among the newest `window` of `articles` for which the SQL
     condition `check` (on `recent.<column>`) holds with each of `values`, newest first."""
-    recent = articles.order_by("-published_at", "-id").values("id", "published_at", column)[:RECENT]
+    recent = articles.order_by("-published_at", "-id").values("id", "published_at", column)[:window]
     inner, params = recent.query.sql_with_params()
     checks = " AND ".join([check] * len(values))
     # A subquery in FROM so that the scan of the date index stops as soon as `limit` rows
