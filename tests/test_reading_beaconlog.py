@@ -97,6 +97,14 @@ class CollectTests(RealRedisMixin, TestCase):
         self.assertEqual((again.lines, again.reads), (1, 1))  # only the new line
         self.assertEqual(self.bucket(), {self.one.pk: 2, self.two.pk: 2})
 
+    def test_a_quiet_log_keeps_its_place(self):
+        self.write(line(self.one.pk))
+        beaconlog.collect(self.log)
+        offset, = self.keys("reads:log:*")
+        self.redis.expire(cache.make_key(offset), 5)  # days without a beacon, nearly gone
+        self.assertEqual(beaconlog.collect(self.log).lines, 0)
+        self.assertGreater(self.redis.ttl(cache.make_key(offset)), beaconlog.OFFSET_SECONDS - 60)
+
     def test_a_line_nginx_is_still_writing_waits_for_its_end(self):
         whole = line(self.one.pk)
         self.write(whole[:25])

@@ -104,6 +104,8 @@ def _collect_file(client, handle, done: Collected) -> None:
     if known > stat.st_size:  # another file with a reused inode: read it from its start
         client.delete(offset_key)
         known = 0
+    elif known:  # kept while the log is, however long it goes without a new line
+        client.expire(offset_key, OFFSET_SECONDS)
     handle.seek(known)
     while True:
         block = handle.read(READ_MOST)
