@@ -9,6 +9,7 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from django.utils import timezone
 
 from articles.bench import database
+from articles.bench.site import middle_story
 from articles.bench.survival import answered_from_cache, survival
 from articles.cache import HIT_HEADER
 from articles.models import Article, Category, Source
@@ -72,3 +73,14 @@ class DatabaseReportTests(TransactionTestCase):
             self.assertIn("| calls | total ms |", text)
         else:
             self.assertIn("pg_stat_statements is not loaded", text)
+
+
+class MiddleStoryTests(TestCase):
+    def test_the_published_story_at_the_middle_of_the_archive(self):
+        self.assertRaises(RuntimeError, middle_story)
+        now = timezone.now()
+        stories = {days: Article.objects.create(title=f"{days} 天前", body="<p>正文</p>", status="published",
+                                                published_at=now - timedelta(days=days))
+                   for days in (0, 3, 6, 9, 10)}
+        Article.objects.create(title="草稿", body="<p>正文</p>", status="draft", published_at=now - timedelta(days=5))
+        self.assertEqual(middle_story(), stories[6])  # the newest at or before 5 days ago, published

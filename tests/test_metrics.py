@@ -58,6 +58,7 @@ class MetricsTests(FreshCacheMixin, TestCase):
         def grew(name, **labels):
             return value(after, name, **labels) - value(before, name, **labels)
 
+        self.assertFalse([name for name, _ in after if name.endswith("_created")])
         self.assertEqual(grew("newsroom_page_cache_requests_total", result="miss"), 2)  # the story once, the 404
         self.assertEqual(grew("newsroom_page_cache_requests_total", result="hit"), 2)
         self.assertEqual(grew("newsroom_request_duration_seconds_count",

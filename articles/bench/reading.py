@@ -31,6 +31,7 @@ import redis
 
 from articles.bench import serve
 from articles.bench.outage import start_redis
+from articles.bench.site import middle_story
 from articles.models import Article
 from articles.reading.beacon import beacon_path
 
@@ -98,11 +99,7 @@ def workers_cpu(master_pid: int) -> float:
 
 
 def pick_story() -> Article:
-    published = Article.objects.published().order_by("-published_at", "-id")
-    count = published.count()
-    if not count:
-        raise RuntimeError("no published articles: fill the database first (docs/benchmarks.md)")
-    return published[count // 2]
+    return middle_story()
 
 
 def address(reader: int) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from django.db.models import Max, Min
+
 from articles.bench import serve
 from articles.models import Article
 
@@ -31,14 +33,22 @@ class Row:
         return self.result.p50_ms / self.reference.p50_ms
 
 
+def middle_story() -> Article:
+    """A published story from the middle of the archive's time span, found through the date
+    index (an OFFSET of half the archive took 9.6 s at a million stories)."""
+    published = Article.objects.published()
+    ends = published.aggregate(first=Min("published_at"), last=Max("published_at"))
+    if ends["first"] is None:
+        raise RuntimeError("no published articles: fill the database first (docs/benchmarks.md)")
+    middle = ends["first"] + (ends["last"] - ends["first"]) / 2
+    return (published.filter(published_at__lte=middle).select_related("source")
+            .order_by("-published_at", "-id").first())
+
+
 def pick_pages(search: str) -> dict[str, str]:
     """Home, a mid-archive article, its source's list page, a search, and the API's list and
     the same article through it."""
-    published = Article.objects.published().order_by("-published_at", "-id")
-    count = published.count()
-    if not count:
-        raise RuntimeError("no published articles: fill the database first (docs/benchmarks.md)")
-    article = published.select_related("source")[count // 2]
+    article = middle_story()
     return {
         "home": "/",
         "article": article.get_absolute_url(),
