@@ -25,7 +25,7 @@ from functools import cache as once
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Min, Sum
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from prometheus_client import (
@@ -154,7 +154,7 @@ def _imports():
         last = (ImportRun.objects.exclude(finished_at=None).order_by("-finished_at")
                 .values_list("started_at", "finished_at").first())
         running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING, finished_at=None).aggregate(
-            oldest=Min("started_at"), newest=Max("started_at"))["oldest"]
+            oldest=Min("started_at"))["oldest"]
     except DatabaseError:
         return
     runs = CounterMetricFamily("newsroom_import_runs", "Import runs by status", labels=["status"])

@@ -74,3 +74,17 @@ class BrowserTestCase(StaticLiveServerTestCase):
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
+
+
+class SiteBrowserTestCase(BrowserTestCase):
+    """For the readers' pages: each test starts with an empty page cache and the default
+    sections, which the live server's flush after each test removes."""
+
+    def setUp(self):
+        super().setUp()
+        from django.core.cache import cache
+
+        from tests.admin_support import restore_default_categories
+
+        cache.clear()
+        restore_default_categories()

@@ -2,13 +2,11 @@
 axe-core on the home page and a story at a phone's and a desktop's width, so that the suite
 notices an accessibility regression between two runs of the full audit."""
 
-from django.core.cache import cache
 from django.test import SimpleTestCase
 
 from articles.bench import audit
 from articles.models import Article
-from tests.admin_support import restore_default_categories
-from tests.browser import BrowserTestCase
+from tests.browser import SiteBrowserTestCase
 from tests.site_support import SUNING_HAIER, import_published
 
 
@@ -72,7 +70,7 @@ class LighthouseReportTests(SimpleTestCase):
             self.assertIn("is-crawlable (1)", audit.table(result))
 
 
-class AxeTests(BrowserTestCase):
+class AxeTests(SiteBrowserTestCase):
     """axe-core's default rules (WCAG 2 A/AA and best practices) find nothing on the home page
     and a story page (companies, pictures, related stories, share tools), phone and desktop."""
 
@@ -80,8 +78,6 @@ class AxeTests(BrowserTestCase):
         super().setUp()
         if not audit.AXE.exists():
             raise RuntimeError(f"{audit.AXE} is missing: run `npm ci` (make test does)")
-        cache.clear()
-        restore_default_categories()  # flushed after each live-server test
         import_published()
 
     def test_home_and_a_story_have_no_violation(self):

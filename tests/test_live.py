@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from articles.ingest.pipeline import import_paths
 from articles.models import Article
-from tests.admin_support import restore_default_categories, temp_dir
-from tests.browser import DESKTOP, PHONE, BrowserTestCase
+from tests.admin_support import temp_dir
+from tests.browser import DESKTOP, PHONE, SiteBrowserTestCase
 from tests.clusters_support import story_file
 from tests.site_support import SUNING_HAIER, FreshCacheMixin, create_hidden_stories, import_published
 
@@ -53,11 +53,9 @@ class LivePageTests(FreshCacheMixin, TestCase):
             self.client.get("/live/")
 
 
-class LiveBrowserTests(BrowserTestCase):
+class LiveBrowserTests(SiteBrowserTestCase):
     def setUp(self):
         super().setUp()
-        cache.clear()
-        restore_default_categories()  # flushed after each live-server test
         import_published()
         self.folder = temp_dir(self)
 

@@ -5,14 +5,12 @@ in tests/screenshots/."""
 
 from io import StringIO
 
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
 from articles.reading.beacon import beacon_path, forget_published
 from articles.reading.models import StoryReads
-from tests.admin_support import restore_default_categories
-from tests.browser import DESKTOP, PHONE, BrowserTestCase
+from tests.browser import DESKTOP, PHONE, SiteBrowserTestCase
 from tests.reading_support import story
 from tests.test_site_browser import WATCH_CSP
 
@@ -22,12 +20,10 @@ CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
 
 # Behind nginx, as in production: each reader's address arrives in X-Forwarded-For.
 @override_settings(BEHIND_PROXY=True)
-class ReadersBrowserTests(BrowserTestCase):
+class ReadersBrowserTests(SiteBrowserTestCase):
     def setUp(self):
         super().setUp()
-        cache.clear()
         forget_published()
-        restore_default_categories()  # flushed after each live-server test
         self.top = story("工商银行发布年报", hours_ago=30)
         self.other = story("招商银行零售转型")
         self.headless = self.browser.new_context(viewport=DESKTOP)  # says HeadlessChrome

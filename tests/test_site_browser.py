@@ -1,11 +1,9 @@
 """A reader's walk through the site in Debian's Chromium, on a phone and on a desktop:
 home -> a story -> its source -> a search. Screenshots land in tests/screenshots/."""
 
-from django.core.cache import cache
 
 from articles.models import Article
-from tests.admin_support import restore_default_categories
-from tests.browser import DESKTOP, PHONE, BrowserTestCase
+from tests.browser import DESKTOP, PHONE, SiteBrowserTestCase
 from tests.site_support import SUNING_HAIER, import_published
 
 # Records CSP violations: the site must need no inline script or style.
@@ -16,11 +14,9 @@ document.addEventListener('securitypolicyviolation',
 """
 
 
-class ReaderWalkTests(BrowserTestCase):
+class ReaderWalkTests(SiteBrowserTestCase):
     def setUp(self):
         super().setUp()
-        cache.clear()
-        restore_default_categories()  # flushed after each live-server test
         import_published()
         self.haier = Article.objects.get(external_id=SUNING_HAIER)
 

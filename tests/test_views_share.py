@@ -6,13 +6,11 @@ import io
 import time
 
 import zxingcpp
-from django.core.cache import cache
 from django.test import TestCase
 from PIL import Image
 
 from articles.models import Article
-from tests.admin_support import restore_default_categories
-from tests.browser import PHONE, BrowserTestCase
+from tests.browser import PHONE, SiteBrowserTestCase
 from tests.site_support import SUNING_HAIER, FreshCacheMixin, create_hidden_stories, import_published
 
 
@@ -48,11 +46,9 @@ class StoryQrTests(FreshCacheMixin, TestCase):
         self.assertIn("data-copy-link=", html)
 
 
-class ShareBrowserTests(BrowserTestCase):
+class ShareBrowserTests(SiteBrowserTestCase):
     def setUp(self):
         super().setUp()
-        cache.clear()
-        restore_default_categories()  # flushed after each live-server test
         import_published()
         self.haier = Article.objects.get(external_id=SUNING_HAIER)
         self.address = self.live_server_url + self.haier.get_absolute_url()

@@ -14,12 +14,14 @@ A line: `$msec $request_method $uri $remote_addr "$http_sec_fetch_site" "$http_u
 """
 
 import datetime
+import functools
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.cache import cache
+from redis.commands.core import Script
 
 from articles.models import Article
 from articles.reading.beacon import PATH
@@ -123,6 +125,12 @@ def _collect_file(client, handle, done: Collected) -> None:
         handle.seek(known)
 
 
+@functools.cache
+def _collect_script(client) -> Script:
+    # Sent by its digest (EVALSHA), the text only the first time Redis lacks it (as counting.py's).
+    return client.register_script(COLLECT_SCRIPT)
+
+
 def _count(client, offset_key: str, start: int, end: int, lines: list[bytes], done: Collected) -> int:
     beacons = []
     for line in lines:
@@ -140,7 +148,7 @@ def _count(client, offset_key: str, start: int, end: int, lines: list[bytes], do
             keys += [cache.make_key(mark_key(beacon.story, beacon.reader)), cache.make_key(bucket_key(hour))]
             stories.append(beacon.story)
     args = [start, end, OFFSET_SECONDS, READ_AGAIN_SECONDS, BUCKET_SECONDS, *stories]
-    counted = client.register_script(COLLECT_SCRIPT)(keys, args, client=client)
+    counted = _collect_script(client)(keys, args, client=client)
     if counted >= 0:
         done.lines += len(lines)
         done.reads += counted
