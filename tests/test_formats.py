@@ -4,6 +4,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.test import SimpleTestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from articles.ingest.formats import FORMATS, html, jekyll, parse_story, plaintext
 from articles.ingest.formats.base import ParseError
@@ -72,6 +74,14 @@ class PlainTextTests(SimpleTestCase):
     def test_a_bar_inside_a_sentence_is_not_navigation(self):
         text = "沪指收涨1.1%，深成指涨1.6%。数据显示：成交额 | 换手率均上升，市场情绪回暖。"
         self.assertEqual(plaintext.split_footer(text), (text, ""))
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=list("ab关于我们 \u3000\t\n|｜。，！？"), max_size=80), st.integers(0, 90))
+    def test_navigation_runs_are_the_patterns_own_matches(self, text, end):
+        # nav_runs() tries only the places before a bar; it must find what a full scan finds.
+        end = min(end, len(text))
+        self.assertEqual([m.span() for m in plaintext.nav_runs(text, end)],
+                         [m.span() for m in plaintext.NAV_RUN.finditer(text, 0, end)])
 
     def test_short_unpunctuated_lines_are_captions_or_subheads(self):
         self.assertEqual(plaintext.classify("京东家电专卖店总经理发表演讲"),

@@ -309,6 +309,15 @@ class ColumnFitTests(SimpleTestCase):
         self.assertIsNone(p.source_name)
         self.assertEqual(len(p.warnings), 3, p.warnings)
 
+    def test_one_stock_charted_under_two_exchanges_is_one_ref_with_its_name(self):
+        # Seen in the bench corpus, from real charts: eastmoney's NASDAQ and NYSE ids (105, 106)
+        # both map to our one US market; two refs for one stock broke the batch's link insert.
+        body = ('<p>正文。<a data-code="105.NIO" class="keytip"></a>'
+                '<a data-code="1.600519" class="keytip">贵州茅台</a>'
+                '<a data-code="106.NIO" class="keytip">蔚来</a></p>')
+        p = parse_bytes(front_matter('title: "t"\n', body), name="x.md")
+        self.assertEqual([(s.symbol, s.name) for s in p.stocks], [("USNIO", "蔚来"), ("SH600519", "贵州茅台")])
+
     def test_declared_widths_are_the_models(self):
         from taggit.models import TagBase
 

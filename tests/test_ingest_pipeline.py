@@ -151,6 +151,22 @@ class IdempotenceTests(TempDirMixin, TestCase):
         self.assertEqual(result["duplicates"], 1, result)  # the mirror's copy, matched by its words
         self.assertEqual(Article.objects.filter(title__startswith="共创新价值").count(), 1)
 
+    def test_a_numbered_reprint_is_a_new_story_in_one_batch_or_the_next_run(self):
+        # The same words under another of the publisher's numbers are two stories (its wire
+        # and its site, say): the batch insert and the file-by-file path must agree on it.
+        text = next(SEEDS.glob("000_*.txt")).read_bytes()
+        self.write("first.md", text)
+        self.write("reprint.md", text.replace(b"202202212282659685", b"202202212282659111"))
+        first = run_import(self.dir)
+        self.write("later.md", text.replace(b"202202212282659685", b"202202212282659222"))
+        later = run_import(self.dir)
+        self.assertEqual((first["created"], first["duplicates"], later["created"]), (2, 0, 1))
+        copies = Article.objects.filter(title__startswith="共创新价值").order_by("pk")
+        self.assertEqual([a.external_id[-3:] for a in copies], ["685", "111", "222"])
+        # The words' fingerprint stays with the first; the reprints carry none (it is unique).
+        self.assertEqual([bool(a.fingerprint) for a in copies], [True, False, False])
+        self.assertEqual(len({a.search_text for a in copies}), 1)
+
     def test_dry_run_writes_nothing(self):
         result = run_import(SEEDS, extra=["--dry-run"])
         self.assertEqual(result["created"], 5)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from articles.clusters.likeness import Likeness, same_story
@@ -76,7 +75,8 @@ class Index:
     batches without being read again. After a rollback the caller makes a new one."""
 
     def __init__(self) -> None:
-        self.days: dict[date, dict[int, list[_Known]]] = {}  # day -> key -> stories
+        self.days: dict[date, list[_Known]] = {}  # the days loaded, and their stories
+        self.keys: dict[int, list[_Known]] = defaultdict(list)  # candidate key -> stories
         self.used: dict[date, int] = {}  # day -> the last batch that needed it
         self.batches = 0
 
@@ -90,7 +90,7 @@ class Index:
         missing = sorted(wanted - self.days.keys())
         if missing:
             for day in missing:
-                self.days[day] = defaultdict(list)
+                self.days[day] = []
             field = StoryLikeness._meta.get_field("day")
             rows = (StoryLikeness.objects.filter(day__in=missing, shingles__gt=0, indexed=True)
                     .values_list("article_id", "day", "article__cluster_id", "article__cluster_fixed",
@@ -100,24 +100,25 @@ class Index:
                     bytes(minhash), shingles, tuple(figures.split()), tuple(companies.split()))))
         if len(self.days) > MAX_DAYS + len(wanted):
             for day in sorted(self.days.keys() - wanted, key=self.used.get)[: len(self.days) - MAX_DAYS - len(wanted)]:
-                del self.days[day], self.used[day]
+                for story in self.days.pop(day):
+                    for key in story.likeness.bands:
+                        self.keys[key].remove(story)
+                del self.used[day]
 
     def add(self, story: _Known) -> None:
-        keys = self.days.setdefault(story.day, defaultdict(list))
+        self.days.setdefault(story.day, []).append(story)
         for key in story.likeness.bands:
-            keys[key].append(story)
+            self.keys[key].append(story)
 
     def candidates(self, story: _Known) -> list[_Known]:
         """Stories within WINDOW sharing a key with `story`, those sharing most keys first, at
         most MAX_CANDIDATES."""
         shared: dict[int, int] = defaultdict(int)
         found: dict[int, _Known] = {}
-        for offset in range(-WINDOW.days, WINDOW.days + 1):
-            keys = self.days.get(story.day + timedelta(days=offset))
-            if not keys:
-                continue
-            for key in story.likeness.bands:
-                for other in keys.get(key, ()):
+        first, last = story.day - WINDOW, story.day + WINDOW
+        for key in story.likeness.bands:
+            for other in self.keys.get(key, ()):
+                if first <= other.day <= last:
                     shared[other.pk] += 1
                     found[other.pk] = other
         ranked = sorted(shared, key=lambda pk: (-shared[pk], pk))[:MAX_CANDIDATES]
@@ -165,21 +166,19 @@ def _cluster_id(cluster) -> int:
 
 
 def _write(stories: list[NewStory], indexed: set[int], moved: dict[int, _Known]) -> None:
-    """Insert the batch's new clusters and likenesses; set the moved stories' clusters in one
-    UPDATE."""
+    """Insert the batch's new clusters and likenesses; set the moved stories' clusters (one
+    prepared UPDATE)."""
     new = list({id(k.cluster): k.cluster for k in moved.values() if isinstance(k.cluster, _NewCluster)}.values())
     for cluster, row in zip(new, Cluster.objects.bulk_create([Cluster() for _ in new]), strict=True):
         cluster.pk = row.pk
     for story in moved.values():  # the index keeps these stories for the next batches
         story.cluster = _cluster_id(story.cluster)
     batch = {s.pk for s in stories}
-    for pks, editable in (([pk for pk in moved if pk in batch], {}),
-                          ([pk for pk in moved if pk not in batch], {"cluster__isnull": True, "cluster_fixed": False})):
-        # A story stored before this batch is moved only if it is still in no cluster and no
-        # editor placed it since the run read it.
-        if pks:
-            Article.objects.filter(pk__in=pks, **editable).update(cluster_id=Case(
-                *(When(pk=pk, then=Value(moved[pk].cluster)) for pk in pks)))
+    bulk.set_values(Article, "cluster_id", [(moved[pk].cluster, pk) for pk in moved if pk in batch])
+    # A story stored before this batch is moved only if it is still in no cluster and no
+    # editor placed it since the run read it.
+    bulk.set_values(Article, "cluster_id", [(moved[pk].cluster, pk) for pk in moved if pk not in batch],
+                    where_null=("cluster_id",), where_false=("cluster_fixed",))
     minhash, day = StoryLikeness._meta.get_field("minhash"), StoryLikeness._meta.get_field("day")
     bulk.insert_values(StoryLikeness, ("article_id", "day", "indexed", "minhash", "shingles", "figures", "companies"), [
         (s.pk, day.get_db_prep_save(day_of(s.published_at), connection), s.pk in indexed,

@@ -1,12 +1,12 @@
-"""Plain bulk inserts for the importer's hot path: COPY on PostgreSQL, executemany on SQLite.
+"""Plain bulk inserts for the importer's hot path: COPY on PostgreSQL, multi-row INSERT on SQLite.
 
 `bulk_create()` sends every value of every row through the ORM's compiler (`get_db_prep_save`,
 placeholders, one statement of ~8,000 parameters per batch of new stories) and, on
 PostgreSQL, psycopg then splits and quotes that statement in Python: together most of the
 storing process's time. Here the rows go to the database as they are, in the format its
-bulk path takes: psycopg's COPY (formatted in C) or sqlite3's `executemany` (one prepared
-statement). Values that need the database's own form (dates, JSON) still go through their
-field, exactly as `bulk_create()` would send them.
+bulk path takes: psycopg's COPY (formatted in C) or SQLite's multi-row INSERT (as many rows a
+statement as its parameter limit allows). Values that need the database's own form (dates,
+JSON) still go through their field, exactly as `bulk_create()` would send them.
 
 Primary keys, when the caller needs them, are taken from the table's sequence first
 (PostgreSQL) or counted on from the highest id ever used (SQLite, inside the import's
@@ -17,6 +17,7 @@ No signals, as with `bulk_create()`. Other databases fall back to `bulk_create()
 
 import itertools
 import operator
+import sqlite3
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, connections, models
@@ -87,10 +88,36 @@ def insert_values(model: type[models.Model], names: Sequence[str], rows: Iterabl
                 for values in rows:
                     copy.write_row(values)
         else:
-            marks = ", ".join(["%s"] * len(fields))
-            # Identifiers from the model's metadata, quoted; values are parameters.
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, rows)
+            # Many rows a statement, not executemany(): each statement that fires a trigger
+            # writing to an FTS5 index (articles_article's search) makes FTS5 flush its pending
+            # terms as a new segment, so a row a statement cost three times the index's work.
+            # sqlite3's own cursor: Django's would rewrite and, under DEBUG, quote every value.
+            per_statement = max(1, cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(fields))
+            row_marks = "(" + ", ".join(["?"] * len(fields)) + ")"
+            rows = iter(rows)
+            while chunk := list(itertools.islice(rows, per_statement)):
+                # Identifiers from the model's metadata, quoted; values are parameters.
+                sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_marks] * len(chunk))  # noqa: S608
+                cursor.cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def set_values(model: type[models.Model], name: str, pairs: Sequence[tuple[object, int]], *,
+               where_null: Sequence[str] = (), where_false: Sequence[str] = ()) -> None:
+    """Set the field `name` (an attname) of rows of `model`: each pair is (value, primary key),
+    the value in the form the driver takes. Rows whose fields `where_null` are not NULL or
+    `where_false` not false are left as they are. One prepared statement for every row (an
+    UPDATE with a CASE of a hundred WHENs costs the ORM more to compile than to run)."""
+    if not pairs:
+        return
+    quote, meta = connection.ops.quote_name, model._meta
+    conditions = [f"{quote(meta.pk.column)} = %s"]
+    conditions += [f"{quote(meta.get_field(f).column)} IS NULL" for f in where_null]
+    conditions += [f"NOT {quote(meta.get_field(f).column)}" for f in where_false]
+    # Identifiers from the model's metadata, quoted; values are parameters.
+    column = quote(meta.get_field(name).column)
+    sql = f"UPDATE {quote(meta.db_table)} SET {column} = %s WHERE " + " AND ".join(conditions)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, pairs)
 
 
 def _row_maker(fields):

@@ -333,7 +333,9 @@ def clean_html(raw: str) -> CleanBody:
     )
     body = sanitise(inner)
 
-    stocks: list[StockRef] = []
+    # One ref a stock, named if any chart names it: eastmoney's three US exchanges (105, 106,
+    # 107) are one market here, so two charts can name one stock, one of them without a name.
+    stocks: dict[tuple[str, str], StockRef] = {}
     boards: list[str] = []
     seen: set[tuple[str, str]] = set()
     for market_id, code in codes:
@@ -346,10 +348,11 @@ def clean_html(raw: str) -> CleanBody:
                 boards.append(names[key])
             continue
         ref = stock_for(market_id, code, names.get(key, ""))
-        if ref:
-            stocks.append(ref)
+        kept = stocks.get((ref.market, ref.code)) if ref else None
+        if ref and (kept is None or (ref.name and not kept.name)):
+            stocks[ref.market, ref.code] = ref
     return CleanBody(
-        html=body, text=text, source_name=source_name, stocks=tuple(stocks), boards=tuple(boards),
+        html=body, text=text, source_name=source_name, stocks=tuple(stocks.values()), boards=tuple(boards),
         warnings=tuple(warnings),
     )
 

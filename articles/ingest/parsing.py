@@ -38,7 +38,7 @@ class ParsedArticle:
     summary: str
     text: str
     content_hash: str
-    fingerprint: str
+    fingerprint: str | None  # None: a numbered reprint, which leaves the words to the first
     source_name: str | None = None  # named by the story itself (文章来源, the host's footer)
     feed_name: str | None = None  # named by the feed it came through (front matter tags)
     source_key: str | None = None

@@ -442,13 +442,21 @@ def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "
 def _split_fresh(parsed):
     """Split parse results into brand-new stories (bulk-insertable) and everything else."""
     candidates = [(path, article) for path, article, _, error in parsed if article and not error]
-    known = known_identities(candidates) if candidates else set()
+    known, numbered = known_identities(candidates) if candidates else (set(), set())
     fresh, fresh_paths, batch_keys = [], set(), set()
     for path, article in candidates:
         keys = set(keys_of(article))
-        if keys & known or keys & batch_keys:
+        clash = keys & (known | batch_keys)
+        if clash and article.external_id and clash == {f"fp:{article.fingerprint}"} & numbered:
+            # Same words as a story its publisher numbers differently: a new story, which
+            # leaves the words' fingerprint to the first (store.find_existing).
+            article, clash = replace(article, fingerprint=None), set()
+            keys = set(keys_of(article))
+        if clash:
             continue  # an update, a tombstone or a second copy within the batch
         batch_keys |= keys
+        if article.external_id and article.fingerprint:
+            numbered.add(f"fp:{article.fingerprint}")
         fresh.append((path, article))
         fresh_paths.add(path)
     rest = [item for item in parsed if item[0] not in fresh_paths]

@@ -373,8 +373,12 @@ def suggested_ids(parsed: ParsedArticle, linked: list[Stock]) -> set[int]:
     return {pk for group in parsed.suggested_stock_ids if not linked_ids & set(group) for pk in group}
 
 
-def known_identities(items) -> set[str]:
-    """Return which of the batch's identity keys already name an article or a tombstone."""
+def known_identities(items) -> tuple[set[str], set[str]]:
+    """Return (which of the batch's identity keys already name an article or a tombstone, the
+    fingerprint keys among them that only numbered stories hold).
+
+    A numbered file whose words are a numbered story's is a new story (see find_existing):
+    the second set lets the batch insert it rather than send it down the careful path."""
     ext, urls, fps = set(), set(), set()
     for _, parsed in items:
         if parsed.external_id:
@@ -387,11 +391,15 @@ def known_identities(items) -> set[str]:
         found.update(identity.identity_keys(external_id=value))
     found.update(f"url:{u}" for u in Article.objects.filter(original_url__in=urls)
                  .values_list("original_url", flat=True))
-    found.update(f"fp:{f}" for f in Article.objects.filter(fingerprint__in=fps)
-                 .values_list("fingerprint", flat=True))
+    numbered = set()
+    for fingerprint, external_id in Article.objects.filter(fingerprint__in=fps) \
+            .values_list("fingerprint", "external_id"):
+        found.add(f"fp:{fingerprint}")
+        if external_id:
+            numbered.add(f"fp:{fingerprint}")
     keys = [k for _, p in items for k in keys_of(p)]
-    found.update(Tombstone.objects.filter(key__in=keys).values_list("key", flat=True))
-    return found
+    buried = set(Tombstone.objects.filter(key__in=keys).values_list("key", flat=True))
+    return found | buried, numbered - buried
 
 
 def keys_of(parsed: ParsedArticle) -> list[str]:

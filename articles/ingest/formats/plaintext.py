@@ -22,6 +22,8 @@ CREDIT_LINE = re.compile(
 )
 # The host's navigation run ("关于我们 | 联系我们 | 网站地图"): short link titles joined by bars.
 NAV_RUN = re.compile(r"(?:[^\s|｜。，！？]{2,12}\s*[|｜]\s*){2,}[^\s|｜。，！？]{2,12}")
+_BAR = re.compile(r"[|｜]")
+_TITLE_CHARS = 12  # the longest link title NAV_RUN takes
 SENTENCE_END = re.compile(r"[。！？!?…）)](?:[”’」』\"'])*")
 TRAILING_CAPTION = re.compile(r"(?<=[。！？!?”’」])\s*[（(](?P<caption>[^（()）]{2,60})[）)]\s*$")
 CAPTION_LINE = re.compile(r"^[（(](?P<caption>[^（()）]{2,80})[）)]$")
@@ -67,7 +69,7 @@ def split_footer(text: str) -> tuple[str, str]:
     end = marker.start() if marker else len(text)
     # A run of bars is the host's navigation only where no sentence follows it before the
     # footer: a table row of the story ("营收 | 净利 | 毛利") is followed by more story.
-    nav = next((run for run in NAV_RUN.finditer(text, 0, end)
+    nav = next((run for run in nav_runs(text, end)
                 if not SENTENCE_END.search(text, run.end(), end)), None)
     if nav:
         marker = nav
@@ -79,6 +81,28 @@ def split_footer(text: str) -> tuple[str, str]:
     ends = list(SENTENCE_END.finditer(head))
     cut = ends[-1].end() if ends else 0
     return text[:cut], text[cut:]
+
+
+def nav_runs(text: str, end: int):
+    """Yield what NAV_RUN.finditer(text, 0, end) yields, trying only where a run can start.
+
+    A run's first bar is the first bar after its start, and one link title (and its spaces)
+    lies between them, so only the dozen places before each bar need trying. Letting the
+    pattern scan every position costs 1.5 ms on a 3,000-character page without a single bar.
+    """
+    pos = 0
+    while (bar := _BAR.search(text, pos, end)) is not None:
+        lead = bar.start()
+        while lead > pos and text[lead - 1].isspace():  # str.isspace() is re's \s
+            lead -= 1
+        for start in range(max(pos, lead - _TITLE_CHARS), lead):
+            run = NAV_RUN.match(text, start, end)
+            if run:
+                yield run
+                pos = run.end()
+                break
+        else:
+            pos = bar.start() + 1
 
 
 def classify(piece: str) -> list[Block]:
