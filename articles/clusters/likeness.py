@@ -18,11 +18,12 @@ not in the database beside the stories.
 import hashlib
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+
+from articles.text import FULL_WIDTH, nfkc
 
 SHINGLE = 4  # characters: two Chinese words, about
 PERMUTATIONS = 60
@@ -80,44 +81,16 @@ class Likeness:
 
 # Chinese text is full of full-width punctuation (，：（）％) and the ideographic space, which
 # NFKC turns into ASCII: done for the code points in numpy (codes_of) and for the digits of a
-# figure (figures_of), not by normalising the whole text.
-_FULL_WIDTH = range(0xFF01, 0xFF5F)
+# figure (figures_of), not by normalising the whole text (text.nfkc).
 _IDEOGRAPHIC_SPACE = 0x3000
 _TO_ASCII = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
-
-
-def _nfkc_changes() -> re.Pattern:
-    """A character class of what NFKC may change besides the full-width forms: every BMP
-    character it rewrites alone, the marks and Hangul jamo it composes with what precedes them,
-    and everything past the BMP."""
-    changed = [code for code in range(0x10000) if code < 0xD800 or code > 0xDFFF
-               if code not in _FULL_WIDTH and (unicodedata.normalize("NFKC", chr(code)) != chr(code)
-                                               or unicodedata.category(chr(code)).startswith("M")
-                                               or 0x1100 <= code <= 0x11FF)]
-    ranges, start = [], changed[0]
-    for previous, code in itertools.pairwise([*changed, -1]):
-        if code != previous + 1:
-            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(previous))}")
-            start = code
-    return re.compile("[" + "".join(ranges) + "\U00010000-\U0010FFFF]")
-
-
-_NFKC_CHANGES = _nfkc_changes()
-
-
-def nfkc(text: str) -> str:
-    """`text` in NFKC but for the full-width forms (see _FULL_WIDTH), normalised only when it
-    holds another character NFKC changes: the search costs a tenth of the normalisation, and
-    most stories hold none."""
-    return unicodedata.normalize("NFKC", text) if _NFKC_CHANGES.search(text) else text
-
 
 
 def codes_of(text: str) -> np.ndarray:
     """The text as the signature reads it, as code points: NFKC (full- and half-width alike),
     lower case, letters and digits only."""
     codes = np.frombuffer(nfkc(text).lower().encode("utf-32-le"), dtype=np.uint32).copy()
-    wide = (codes >= _FULL_WIDTH.start) & (codes < _FULL_WIDTH.stop)
+    wide = (codes >= FULL_WIDTH.start) & (codes < FULL_WIDTH.stop)
     codes[wide] -= 0xFEE0  # ！..～ as !..~ (ＡＢ became ａｂ, then ab), as NFKC
     codes[codes == _IDEOGRAPHIC_SPACE] = 0x20
     return codes[_ALNUM[np.minimum(codes, len(_ALNUM) - 1)]]
@@ -159,25 +132,27 @@ def minhash(codes: np.ndarray) -> tuple[bytes, int] | None:
     hashes = codes[:count].copy()
     for offset in range(1, SHINGLE):  # a polynomial hash of each window, wrapping at 2**64
         hashes = hashes * _MULTIPLIER + codes[offset:offset + count]
-    hashes = np.unique(hashes)
-    if len(hashes) < MIN_SHINGLES:
-        return None
     hashes *= _MIX1  # mix every bit into the high ones (a splitmix-style finaliser)
     hashes ^= hashes >> np.uint64(29)
     hashes *= _MIX2
     hashes ^= hashes >> np.uint64(32)
+    # One sort gives both the distinct count (the mixing is a bijection: distinct shingle
+    # hashes stay distinct) and the slots in order (a slot is a rising function of the value).
+    hashes.sort()
+    distinct = 1 + int(np.count_nonzero(hashes[1:] != hashes[:-1]))
+    if distinct < MIN_SHINGLES:
+        return None
     slots = ((hashes >> np.uint64(32)) * np.uint64(PERMUTATIONS)) >> np.uint64(32)
-    ordered = np.sort((slots << np.uint64(32)) | (hashes & _LOW))
-    first = np.flatnonzero(np.r_[True, (ordered[1:] >> np.uint64(32)) != (ordered[:-1] >> np.uint64(32))])
+    first = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
     values = np.full(PERMUTATIONS, _EMPTY, dtype=np.uint64)
-    values[(ordered[first] >> np.uint64(32)).astype(np.intp)] = ordered[first] & _LOW
+    values[slots[first].astype(np.intp)] = np.minimum.reduceat(hashes & _LOW, first)
     filled = np.flatnonzero(values != _EMPTY)
     if len(filled) < PERMUTATIONS:
         slot = np.arange(PERMUTATIONS)
         source = filled[np.searchsorted(filled, slot) % len(filled)]
         distance = (source - slot) % PERMUTATIONS
         values = (values[source] + distance.astype(np.uint64) * np.uint64(_ROTATION)) & _LOW
-    return values.astype("<u4").tobytes(), int(len(hashes))
+    return values.astype("<u4").tobytes(), distinct
 
 
 def band_keys(signature: bytes) -> tuple[int, ...]:

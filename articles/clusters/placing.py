@@ -10,6 +10,7 @@ one row (its likeness); nothing is compared with every story, and no table grows
 B-tree inserts a story).
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -41,6 +42,10 @@ class NewStory:
     published_at: datetime
     likeness: Likeness | None  # None: too short to tell a copy (kept as an empty row: done)
     companies: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def day(self) -> date:
+        return day_of(self.published_at)
 
     def __post_init__(self):
         if self.likeness is not None and self.companies:
@@ -136,11 +141,11 @@ def place(stories: list[NewStory], index: Index | None = None) -> dict[int, int]
     stories = sorted(stories, key=lambda s: (s.published_at, s.pk))
     alike = [story for story in stories if story.likeness is not None]
     if alike:
-        index.load({day_of(story.published_at) for story in alike})
+        index.load({story.day for story in alike})
     moved: dict[int, _Known] = {}
     indexed: set[int] = set()
     for story in alike:
-        this = _Known(story.pk, day_of(story.published_at), None, False, story.likeness)
+        this = _Known(story.pk, story.day, None, False, story.likeness)
         best, best_score = None, 0.0
         for other in index.candidates(this):
             if other.fixed and other.cluster is None:
@@ -181,7 +186,7 @@ def _write(stories: list[NewStory], indexed: set[int], moved: dict[int, _Known])
                     where_null=("cluster_id",), where_false=("cluster_fixed",))
     minhash, day = StoryLikeness._meta.get_field("minhash"), StoryLikeness._meta.get_field("day")
     bulk.insert_values(StoryLikeness, ("article_id", "day", "indexed", "minhash", "shingles", "figures", "companies"), [
-        (s.pk, day.get_db_prep_save(day_of(s.published_at), connection), s.pk in indexed,
+        (s.pk, day.get_db_prep_save(s.day, connection), s.pk in indexed,
          minhash.get_db_prep_save(s.likeness.minhash if s.likeness else b"", connection),
          s.likeness.shingles if s.likeness else 0, " ".join(s.likeness.figures if s.likeness else ()),
          " ".join(s.likeness.companies if s.likeness else ())) for s in stories])

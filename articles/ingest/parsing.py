@@ -18,7 +18,7 @@ from articles.ingest.formats.base import InvalidYAML, NotAStory, ParseError, inf
 from articles.ingest.reading import Refused, read_file
 from articles.search.tokens import search_document
 from articles.stocks import coded_mentions
-from articles.text import clean_line, story_slug
+from articles.text import alnum_nfkc, clean_line, story_slug
 
 __all__ = ["SITE_TZ", "InvalidYAML", "NotAStory", "ParseError", "ParsedArticle", "infer_title", "parse_bytes",
            "parse_file", "summarise"]
@@ -103,15 +103,11 @@ def normalise_text(text: str) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
-# Python's \w is str.isalnum() plus "_": this keeps exactly the characters isalnum() keeps.
-NOT_ALNUM = re.compile(r"[\W_]+")
-
-
 def fingerprint_of(title: str, text: str) -> str:
     """Return a hash of the story's words, blind to spacing, punctuation and markup."""
-    words = NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text))
+    words = alnum_nfkc(text)
     if len(words) < 20:  # too short to tell stories apart by body alone
-        words = NOT_ALNUM.sub("", unicodedata.normalize("NFKC", title)) + words
+        words = alnum_nfkc(title) + words
     return hashlib.sha256(words.encode()).hexdigest()
 
 

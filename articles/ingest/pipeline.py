@@ -422,14 +422,10 @@ def _write_batch(parsed, known, *, run, status, lookups, dry_run) -> dict[str, "
         for path, article, seen, error in rest:
             results[path] = _store_one(path, article, seen, error, known.get(path),
                                        run=run, status=status, lookups=lookups)
-        seen_rows = [
-            _seen_row(path, seen, results[path].article_id, known)
-            for path, _, seen, _ in parsed
-            if seen and results[path].outcome != Outcome.FAILED
-        ]
         if dry_run:
             raise _DryRunRollback(results)
-        _save_seen(seen_rows)
+        _save_seen([(path, seen, results[path].article_id) for path, _, seen, _ in parsed
+                    if seen and results[path].outcome != Outcome.FAILED], known)
         # Every file read has its row, unchanged ones included: the ledger adds up to the
         # run's counts (files skipped unread, by size and mtime, are counted, not listed).
         bulk.insert_values(ImportFileResult, ("run_id", "path", "outcome", "error", "article_id"), [
@@ -482,18 +478,22 @@ def _store_one(path, parsed, seen, error, known_row, *, run, status, lookups) ->
                        result.article.pk if result.article else None)
 
 
-def _seen_row(path: str, seen: Seen, article_id, known) -> ImportedFile:
-    row = known.get(path) or ImportedFile(path=path)
-    row.size, row.mtime_ns, row.content_hash = seen.size, seen.mtime_ns, seen.content_hash
-    row.article_id = article_id or row.article_id
-    row.seen_at = timezone.now()
-    return row
-
-
-def _save_seen(rows: list[ImportedFile]) -> None:
-    new = [r for r in rows if r.pk is None]
-    old = [r for r in rows if r.pk is not None]
-    bulk.insert(ImportedFile, new)
+def _save_seen(rows: list[tuple[str, Seen, int | None]], known: dict[str, ImportedFile]) -> None:
+    """Record what was read at each path (path, what was seen, its article): new paths in one
+    insert, known ones in one update."""
+    now = timezone.now()
+    seen_at = ImportedFile._meta.get_field("seen_at").get_db_prep_save(now, connection)
+    bulk.insert_values(ImportedFile, ("path", "size", "mtime_ns", "content_hash", "article_id", "seen_at"), [
+        (path, seen.size, seen.mtime_ns, seen.content_hash, article_id, seen_at)
+        for path, seen, article_id in rows if path not in known])
+    old = []
+    for path, seen, article_id in rows:
+        if path in known:
+            row = known[path]
+            row.size, row.mtime_ns, row.content_hash = seen.size, seen.mtime_ns, seen.content_hash
+            row.article_id = article_id or row.article_id
+            row.seen_at = now
+            old.append(row)
     ImportedFile.objects.bulk_update(
         old,
         ["size", "mtime_ns", "content_hash", "article", "seen_at"],

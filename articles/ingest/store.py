@@ -116,6 +116,32 @@ class Lookups:
             )
         return self.sources[cache_key]
 
+    def load_stocks(self, refs) -> None:
+        """Have the stocks of a batch's `refs` at hand for stock_rows(): those stored read in
+        one query, and those a story makes known (see stock_rows) created in one statement.
+        Created this way, no stock announces itself to the page cache one by one: the run
+        does once, at its end, for everything it added."""
+        keys = {(ref.market, ref.code) for ref in refs} - self.stocks.keys()
+        if not keys:
+            return
+        stored = {(stock.market, stock.code): stock
+                  for stock in Stock.objects.filter(code__in={code for _, code in keys})}
+        named: dict[tuple[str, str], str] = {}
+        for ref in refs:
+            key = (ref.market, ref.code)
+            if key in keys and key not in stored and (not ref.in_text or (ref.suffixed and ref.name)):
+                named[key] = named.get(key) or ref.name
+        if named:
+            new = [Stock(market=market, code=code, name=name, name_source=Stock.NameSource.LEARNED)
+                   for (market, code), name in named.items()]
+            for stock in new:
+                stock.search_keys = stock_search_keys(stock)
+            Stock.objects.bulk_create(new, ignore_conflicts=True)  # an editor may have just added one
+            stored.update({(stock.market, stock.code): stock for stock in Stock.objects.filter(
+                code__in={code for _, code in named}) if (stock.market, stock.code) in named})
+        for key in keys:
+            self.stocks[key] = stored.get(key)
+
     def stock_rows(self, refs) -> list[Stock]:
         """The stocks `refs` name, found or created. A chart block's stock is created if the
         directory lacks it; a code read in the text only when the text names the company and
@@ -322,6 +348,7 @@ def create_many(items, *, run_id, status, lookups) -> list[Article]:
     )
     # Rows stories share are found or created now: no other query may run while the rows stream.
     lookups.categories  # noqa: B018 (loads them)
+    lookups.load_stocks([ref for _, parsed in items for ref in parsed.stocks])
     for _, parsed in items:
         lookups.source(parsed)
         lookups.stock_rows(parsed.stocks)

@@ -52,9 +52,13 @@ def _watch_parent(parent: int) -> None:
 CONTEXT = None
 
 
+# Set in a parse worker, whose SIGALRM handler is time_limit()'s for good.
+_IN_WORKER = False
+
+
 def _init_worker(parent: int, context=None) -> None:
-    global CONTEXT
-    CONTEXT = context
+    global CONTEXT, _IN_WORKER
+    CONTEXT, _IN_WORKER = context, True
     _die_with_parent(parent)
     with contextlib.suppress(ValueError, OSError):
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -77,13 +81,16 @@ def time_limit(seconds: int = PARSE_SECONDS) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is not _on_alarm:  # a worker keeps the handler from one file to the next
+        signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(seconds)
     try:
         yield
     finally:
         signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        if previous is not _on_alarm and not _IN_WORKER:
+            signal.signal(signal.SIGALRM, previous)
 
 
 class ParsePool:
