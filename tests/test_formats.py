@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from articles.ingest.formats import FORMATS, html, jekyll, parse_story, plaintext
 from articles.ingest.formats.base import ParseError
-from tests.admin_support import SEEDS
+from tests.admin_support import CORPUS, SEEDS
 
 NOW = datetime(2026, 12, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -90,3 +90,49 @@ class PlainTextTests(SimpleTestCase):
                          [plaintext.Block("subhead", "专卖店战略全面升级 进入零售驱动新阶段")])
         self.assertEqual(plaintext.classify("(注：文内图片为授权使用)"),
                          [plaintext.Block("note", "(注：文内图片为授权使用)")])
+
+
+# What a header's keys and values are made of, the plain and the tricky: YAML's indicators,
+# numbers, booleans, nulls, dates, quotes, colons, hashes, CJK, full-width and odd spaces.
+_KEY = st.sampled_from(["title", "date", "layout", "tags", "categories", "yes", "null", "on", "a_b", "x1"])
+_PLAIN = "abcxyz0123456789 中国经济网新闻年月日，（）"
+_TRICKY = "-+.:#\"'~=<>{}[],!&*|%@`?_：　\t\u2028\x85eE"
+_VALUE = (st.text(alphabet=list(_PLAIN * 16 + _TRICKY), min_size=1, max_size=14)
+          | st.text(alphabet=list(_PLAIN * 16 + _TRICKY), max_size=14).map(lambda v: f'"{v}"')
+          | st.sampled_from(["2022-02-21 09:33:01 +0800", "post", "yes", "No", "~", "null", "1_000", "0x1F",
+                             "1:30", ".inf", "-.5", "中国经济网新闻", '"共创新价值 苏宁"', '"a\\"b"', "a: b",
+                             "a #b", "a#b", "http://x.cn/a?b=1#c", "<<", "=", "12", "1e3", "TRUE"]))
+
+
+class FrontMatterFastPathTests(SimpleTestCase):
+    @settings(max_examples=4000, deadline=None)
+    @given(st.lists(st.tuples(_KEY, st.sampled_from([": ", ": ", ":  ", ":", ": \t"]), _VALUE),
+                    max_size=4, unique_by=lambda line: line[0]),
+           st.sampled_from(["\n", "\n\n", "\n  \n"]))
+    def test_simple_headers_read_as_yaml_reads_them(self, lines, end):
+        block = "\n".join(f"{key}{colon}{value}" for key, colon, value in lines) + end
+        fast = jekyll.simple_fields(block)
+        if fast is not None:  # what the fast path reads, YAML reads the same
+            self.assertEqual(fast, jekyll.read_yaml(block), block)
+
+    @settings(max_examples=4000, deadline=None)
+    @given(_VALUE)
+    def test_one_value_reads_as_yaml_reads_it(self, value):
+        block = f"title: {value}\n"
+        fast = jekyll.simple_fields(block)
+        if fast is not None:
+            self.assertEqual(fast, jekyll.read_yaml(block), block)
+
+    def test_the_scrapers_headers_take_the_fast_path(self):
+        fast = 0
+        for path in [*SEEDS.glob("*.txt"), *CORPUS.glob("*.md")]:
+            split = jekyll.split_front_matter(path.read_text("utf-8"))
+            if split and "\n- " not in split[0]:
+                with self.subTest(path.name):
+                    try:
+                        expected = jekyll.read_yaml(split[0])
+                    except ParseError:
+                        continue
+                    self.assertEqual(jekyll.simple_fields(split[0]), expected)
+                    fast += 1
+        self.assertGreater(fast, 80)

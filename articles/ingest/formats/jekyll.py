@@ -55,6 +55,44 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     return rest[: match.start()], rest[match.end():].lstrip("\n")
 
 
+# A front-matter line as the scrapers write nearly all of them: a key, then a double-quoted
+# string without escapes or a plain scalar (one that starts with no YAML indicator and holds no
+# ": " or " #"). Such a block reads the same without building a YAML document, which costs
+# more than the rest of a story's header (simple_fields()).
+_SIMPLE_LINE = re.compile(
+    r'(?P<key>[A-Za-z_][A-Za-z0-9_]*):[ ]+(?:"(?P<quoted>[^"\\]*)"'
+    r"|(?P<plain>[^-?:,\[\]{}#&*!|>'\"%@`\s](?:[^:#\t]|:(?! |$)|(?<! )#)*?))[ ]*"
+)
+
+
+def _reads_as_text(scalar: str) -> bool:
+    """Whether YAML reads the plain scalar `scalar` as a string: no implicit resolver of the
+    loader (int, float, bool, null, merge, value; not timestamps, which we read) claims it."""
+    resolvers = _FrontMatterLoader.yaml_implicit_resolvers
+    return not any(regexp.match(scalar) for _, regexp in resolvers.get(scalar[:1], []) + resolvers.get(None, []))
+
+
+def simple_fields(block: str) -> dict | None:
+    """The fields of a front-matter block made only of simple `key: value` lines, as YAML
+    reads them; None when a line is anything else (then YAML reads the block)."""
+    if not block.replace("\n", "").isprintable():  # YAML has more line breaks than "\n"
+        return None
+    fields: dict[str, str] = {}
+    for line in block.split("\n"):
+        if not line.strip(" "):
+            continue  # a blank line, as YAML skips it
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None or match["key"] in fields or not _reads_as_text(match["key"]):
+            return None
+        if match["quoted"] is not None:
+            fields[match["key"]] = match["quoted"]
+        elif _reads_as_text(match["plain"]):
+            fields[match["key"]] = match["plain"]
+        else:
+            return None
+    return fields
+
+
 def load_front_matter(block: str) -> dict:
     """Return the fields of a front-matter block, read in bounded time and memory."""
     size = len(block.encode())
@@ -62,6 +100,12 @@ def load_front_matter(block: str) -> dict:
         raise ParseError(
             f"front matter is too large ({size:,} bytes; the limit is {FRONT_MATTER_MAX_BYTES:,})"
         )
+    fields = simple_fields(block)
+    return fields if fields is not None else read_yaml(block)
+
+
+def read_yaml(block: str) -> dict:
+    """Return the fields of a front-matter block as YAML reads it (no aliases, bounded depth)."""
     loader = _FrontMatterLoader(block)
     try:
         node = loader.get_single_node()

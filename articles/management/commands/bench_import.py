@@ -43,7 +43,9 @@ def timed_import(directory: Path, url: str) -> tuple[float, int, str]:
 
     The peak is this run's alone: wait4() reports the child's maximum RSS, its parse workers
     included (the largest of them), not the maximum over every child the benchmark started."""
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"}
+    # As cron runs it: production settings (DEBUG keeps every query's SQL and times it).
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "localhost",
+           "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-import-only"}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "import_articles",
