@@ -247,6 +247,34 @@ class CandidateIndexTests(TestCase):
         self.assertNotIn("Seq Scan on articles_storylikeness", plan)
 
 
+class FloodTests(TestCase):
+    """A day flooded with stories that share wording (a site's boilerplate; a thousand undated
+    page dumps dated by their files, which once made the benchmark's per-story work grow with
+    the corpus): the work of finding a story's candidates stays bounded."""
+
+    def test_a_key_keeps_its_newest_stories_and_a_day_far_behind_leaves(self):
+        from datetime import date, timedelta
+
+        from articles.clusters import placing
+        from articles.clusters.likeness import Likeness
+
+        index = placing.Index()
+        flood = date(2022, 1, 1)
+        index.load({flood})
+        alike = Likeness(bytes(240), 100, ())
+        for pk in range(1, 1001):
+            index.add(placing._Known(pk, flood, None, False, alike))
+        self.assertEqual({len(stories) for stories in index.keys.values()}, {placing.MAX_PER_KEY})
+        found = index.candidates(placing._Known(5000, flood, None, False, alike))
+        self.assertEqual(len(found), placing.MAX_CANDIDATES)
+        self.assertTrue(all(k.pk > 1000 - placing.MAX_PER_KEY for k in found), [k.pk for k in found])
+        # Batches move on, months later: the flooded day leaves the index, keys and all.
+        for months in (3, 6, 9):
+            index.load({flood + timedelta(days=30 * months)})
+        self.assertNotIn(flood, index.days)
+        self.assertFalse(any(story.day == flood for stories in index.keys.values() for story in stories))
+
+
 class OtherPublishersTests(FreshCacheMixin, TestCase):
     def test_the_box_names_other_publishers_once_each(self):
         folder = temp_dir(self)

@@ -10,10 +10,12 @@ publishers do (the same-story clustering's share of the work, articles/clusters)
 """
 
 import functools
+import os
 import random
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from articles import identity
 
@@ -30,6 +32,7 @@ PUBLISHERS = [
 STOCKS = [("002024", "0"), ("600690", "1"), ("00493", "116"), ("09618", "116"), ("000333", "0"),
           ("600519", "1"), ("300750", "0"), ("00700", "116"), ("NIO", "106"), ("601318", "1")]
 OPENERS = ["据悉", "记者获悉", "消息显示", "业内人士表示", "公告显示", "数据显示"]
+BEIJING = ZoneInfo("Asia/Shanghai")
 REPRINTED = 10  # one Jekyll file in this many reprints a recent one
 PASSAGE = 12  # characters: shorter runs of words (a stock's name in a link) are kept
 PARAGRAPH = "　　"  # the page dumps' paragraph mark
@@ -162,4 +165,8 @@ def generate_corpus(directory: Path, count: int, *, seed: int = 1, per_dir: int 
                 recent = [*recent[-19:], content]
             name = f"{when:%Y-%m-%d}-{identity.PREFIX}{when:%Y%m%d}{first_number + i:010d}.md"
         (sub / name).write_text(content, "utf-8")
+        # Dropped when it was fetched, as a scraper does: a page dump that gives no year is
+        # dated by its file (all of them on the day of the benchmark, otherwise).
+        moment = when.replace(tzinfo=BEIJING).timestamp()
+        os.utime(sub / name, (moment, moment))
     return directory

@@ -31,6 +31,10 @@ MAX_CANDIDATES = 32
 # later stories (the story it copies answers for its words), so a release reprinted by fifty
 # sites does not make fifty candidates of every later copy.
 INDEXED_BELOW = 0.9
+# Stories an index keeps under one candidate key, the newest: a key hundreds of stories share
+# within a fortnight (a site's boilerplate, a template's wording) tells nothing about any of
+# them, and looking through all of them would make the work per story grow with the flood.
+MAX_PER_KEY = 64
 # Days of likenesses an index keeps besides those a batch needs (an import of an archive in no
 # order of dates would otherwise load it all): the days no batch needed for longest go first.
 MAX_DAYS = 30
@@ -104,16 +108,21 @@ class Index:
                 self.add(_Known(pk, field.to_python(day), cluster, fixed, Likeness(
                     bytes(minhash), shingles, tuple(figures.split()), tuple(companies.split()))))
         if len(self.days) > MAX_DAYS + len(wanted):
+            gone: set[date] = set()
             for day in sorted(self.days.keys() - wanted, key=self.used.get)[: len(self.days) - MAX_DAYS - len(wanted)]:
-                for story in self.days.pop(day):
-                    for key in story.likeness.bands:
-                        self.keys[key].remove(story)
+                gone.add(day)
                 del self.used[day]
+            keys = {key for day in gone for story in self.days.pop(day) for key in story.likeness.bands}
+            for key in keys:
+                self.keys[key] = [story for story in self.keys[key] if story.day not in gone]
 
     def add(self, story: _Known) -> None:
         self.days.setdefault(story.day, []).append(story)
         for key in story.likeness.bands:
-            self.keys[key].append(story)
+            stories = self.keys[key]
+            stories.append(story)
+            if len(stories) > MAX_PER_KEY:
+                del stories[0]
 
     def candidates(self, story: _Known) -> list[_Known]:
         """Stories within WINDOW sharing a key with `story`, those sharing most keys first, at
