@@ -8,10 +8,21 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from unittest import mock
 
 from django.test import TestCase
 
-from articles.ingest.reading import Failed, Found, Ignored, Refused, read_file, recorded_path, roots_of, walk
+from articles.ingest.reading import (
+    Failed,
+    Found,
+    Ignored,
+    Refused,
+    prefetch,
+    read_file,
+    recorded_path,
+    roots_of,
+    walk,
+)
 from articles.models import Article, ImportedFile, ImportFileResult
 from tests.test_ingest_pipeline import SEEDS, run_import
 
@@ -98,6 +109,27 @@ class WalkTests(HostileFolderMixin, TestCase):
         reader.join(5)
         self.assertFalse(reader.is_alive(), "reading a FIFO blocked")
         self.assertIn("FIFO", result["error"])
+
+    def test_prefetch_asks_for_the_good_files_only_and_never_blocks(self):
+        # The kernel is asked to read ahead only what read_file() would read: not the secret
+        # beside the drop folder (linked or hard-linked), /etc/passwd, a device, a FIFO (which
+        # must not block).
+        asked = []
+        fadvise = os.posix_fadvise
+
+        def recording(fd, offset, length, advice):
+            asked.append(os.readlink(f"/proc/self/fd/{fd}"))
+            return fadvise(fd, offset, length, advice)
+
+        names = [str(self.folder.drop / name) for name in os.listdir(self.folder.drop)]
+        with mock.patch.object(os, "posix_fadvise", recording):
+            worker = threading.Thread(target=prefetch, args=(names,), kwargs={
+                "roots": roots_of([self.folder.drop])}, daemon=True)
+            worker.start()
+            worker.join(5)
+        self.assertFalse(worker.is_alive(), "prefetch blocked")
+        self.assertEqual(sorted(os.path.basename(p) for p in asked),
+                         sorted(["good.md", os.path.basename(self.folder.odd_name), "picture.jpg"]))
 
     def test_a_name_swapped_for_a_link_after_the_walk_is_caught_at_open(self):
         target = self.folder.drop / "good.md"

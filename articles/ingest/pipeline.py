@@ -32,6 +32,7 @@ from articles.ingest.reading import (
     Found,
     Ignored,
     Refused,
+    prefetch,
     read_file,
     recorded_path,
     roots_of,
@@ -255,6 +256,8 @@ def import_paths(
                 jobs, known = _plan_batch(batch, report=report, max_bytes=max_bytes, force=force,
                                           roots=roots, rules=rules)
                 if jobs:
+                    if pool:  # read from disk while the batches ahead of it are parsed
+                        prefetch((job[0] for job in jobs), roots=roots)
                     in_flight.append((_start_parsing(jobs, pool), jobs, known))
                 if len(in_flight) > READ_AHEAD:
                     store_oldest()
