@@ -11,6 +11,7 @@ Scoring is pure: the import's parse workers, which hold each story's text, score
 (`reapply_rules`).
 """
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -37,8 +38,8 @@ class Sections:
     ids: tuple[int, ...]
     default: int | None
     owners: dict[str, tuple[int, ...]]  # keyword: the positions in `ids` of the sections naming it
-    latin: re.Pattern | None  # apart: a pattern of Chinese words alone scans several times faster
-    chinese: re.Pattern | None
+    latin: re.Pattern | None  # whole words, by a pattern
+    chinese: tuple[str, ...]  # anywhere, by Aho-Corasick (see _finder)
 
     def choose(self, *, title: str, text: str) -> int | None:
         """Return the id of the section this story is filed under, or None (no default)."""
@@ -58,7 +59,8 @@ class Sections:
 
     def _found(self, text: str) -> list[str]:
         """Every keyword occurrence in `text` (casefolded)."""
-        found = self.chinese.findall(text) if self.chinese else []
+        found = [self.chinese[i] for i, _, _ in _finder(self.chinese).find_matches_as_indexes(text)] \
+            if self.chinese else []
         if self.latin:
             # Whole words: the pattern checks the end; the start is checked here, as a
             # look-behind in the pattern would keep it from skipping ahead to a first letter.
@@ -78,14 +80,24 @@ def rules_of(categories: Iterable[Category] | None = None) -> Sections:
             owners.setdefault(word, []).append(i)
     by_length = sorted(owners, key=lambda w: (-len(w), w))
     latin = "|".join(re.escape(w) for w in by_length if w.isascii())
-    chinese = "|".join(re.escape(w) for w in by_length if not w.isascii())
     return Sections(
         ids=tuple(c.pk for c in ordered),
         default=next((c.pk for c in ordered if c.is_default), None),
         owners={word: tuple(positions) for word, positions in owners.items()},
         latin=re.compile(f"(?:{latin})(?![a-z0-9])") if latin else None,
-        chinese=re.compile(chinese) if chinese else None,
+        chinese=tuple(w for w in by_length if not w.isascii()),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _finder(words: tuple[str, ...]):
+    """Every occurrence of `words` in one pass, the longest where several start at one place,
+    none overlapping: what an alternation of the words, longest first, finds, for a fifth of
+    a regular expression's time on a long story (ahocorasick-rs, as stocks.NameFinder).
+    Built once per process from the words (the rules travel to the parse workers as words)."""
+    import ahocorasick_rs
+
+    return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
 
 def assign_category(

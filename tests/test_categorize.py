@@ -1,8 +1,12 @@
 """Keyword rules: which section a story is filed under, and re-applying them to old stories."""
 
-from django.test import TestCase
+import re
 
-from articles.categorize import assign_category, reapply_rules, reclassify, rules_of
+from django.test import SimpleTestCase, TestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from articles.categorize import Sections, assign_category, reapply_rules, reclassify, rules_of
 from articles.ingest.parsing import parse_file
 from articles.ingest.pipeline import import_paths
 from articles.ingest.reading import recorded_path
@@ -96,6 +100,18 @@ class WholeStoryTests(TestCase):
         # Seed 003 was filed under 宏观 for one word; the story is a retailer's partner meeting.
         parsed = parse_file(SEEDS / "003_446a5b46738618f0.txt")
         self.assertEqual(assign_category(title=parsed.title, text=parsed.text), category("companies"))
+
+
+class OnePassTests(SimpleTestCase):
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=list("资金净流入出新能源汽车股票a "), max_size=60))
+    def test_the_chinese_keywords_are_found_as_an_alternation_longest_first_finds_them(self, text):
+        # Overlapping keywords (资金净流入 holds 净流入 and 流入): the longest at each place,
+        # never overlapping, as the regular expression the rules used before found them.
+        words = ("资金净流入", "净流入", "流入", "新能源汽车", "新能源", "能源", "汽车股", "股票")
+        rules = Sections(ids=(1,), default=None, owners={w: (0,) for w in words}, latin=None, chinese=words)
+        alternation = re.compile("|".join(sorted(words, key=lambda w: (-len(w), w))))
+        self.assertEqual(rules._found(text), alternation.findall(text))
 
 
 class LabelledStoriesTests(TestCase):

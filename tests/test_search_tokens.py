@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from articles.search.tokens import (
+    LONG_TEXT,
     MAX_VECTOR_BYTES,
     MAX_WORD_CHARS,
+    _long_token_text,
     html_to_text,
     plain_text,
     search_document,
@@ -40,6 +42,19 @@ class TokenRuleTests(SimpleTestCase):
     @given(st.text(alphabet=st.sampled_from("海尔智家股aZ9 ，\u3400\u9fff\uf900\uffffİß\n") | st.characters(),
                    max_size=120))
     def test_tokens_follow_the_rule_for_any_text(self, text):
+        self.assertEqual(tokens(text), reference_tokens(text))
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("海尔智家股aZ9 ，\u3400\u9fff\uf900\ufaff\ufb00\uffffİß\n\ud800")
+                   | st.characters(), max_size=120))
+    def test_the_array_cut_of_long_texts_gives_the_same_tokens(self, text):
+        # token_text() cuts long texts with numpy: any text, cut that way, follows the rule.
+        self.assertEqual(_long_token_text(text).split(), reference_tokens(text))
+
+    def test_a_long_page_dump_is_cut_by_the_rule(self):
+        rng = random.Random(3)
+        text = "".join(rng.choice(["海尔", "智家", "a", "Z9 ", "，", "x" * 70, " ", "\u3400"]) for _ in range(2000))
+        self.assertGreater(len(text), LONG_TEXT)
         self.assertEqual(tokens(text), reference_tokens(text))
 
     def test_a_summary_repeated_by_the_text_is_indexed_once(self):
