@@ -167,6 +167,14 @@ class IdempotenceTests(TempDirMixin, TestCase):
         self.assertEqual([bool(a.fingerprint) for a in copies], [True, False, False])
         self.assertEqual(len({a.search_text for a in copies}), 1)
 
+    def test_a_run_leaves_the_garbage_collector_as_it_found_it(self):
+        import gc
+
+        before = (gc.get_threshold(), gc.get_freeze_count())
+        run_import(SEEDS)
+        run_import(self.write("bad.md", b"---\ntitle: [\n---\n"), expect_exit=None)
+        self.assertEqual((gc.get_threshold(), gc.get_freeze_count()), before)
+
     def test_dry_run_writes_nothing(self):
         result = run_import(SEEDS, extra=["--dry-run"])
         self.assertEqual(result["created"], 5)

@@ -113,8 +113,12 @@ class Index:
                 gone.add(day)
                 del self.used[day]
             keys = {key for day in gone for story in self.days.pop(day) for key in story.likeness.bands}
-            for key in keys:
-                self.keys[key] = [story for story in self.keys[key] if story.day not in gone]
+            for key in keys:  # a key no story of the days kept holds goes too
+                kept = [story for story in self.keys[key] if story.day not in gone]
+                if kept:
+                    self.keys[key] = kept
+                else:
+                    del self.keys[key]
 
     def add(self, story: _Known) -> None:
         self.days.setdefault(story.day, []).append(story)

@@ -7,6 +7,7 @@ and a killed process loses at most the batch it was writing (the next run redoes
 
 import collections
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -225,6 +226,7 @@ def import_paths(
         # The directory's company names, for the parses to find in the text (in this process
         # too: small batches are parsed here).
         workers_module.CONTEXT = lookups.names
+        usual_gc = _collect_garbage_rarely()
         pool = ParsePool(workers, _read_and_parse, _worker_died, context=lookups.names) if workers > 1 else None
         try:
             # Batches being parsed while the oldest is stored: the workers never wait for the
@@ -274,6 +276,8 @@ def import_paths(
         finally:
             if pool:
                 pool.close()
+            gc.set_threshold(*usual_gc)
+            gc.unfreeze()
             if run is not None:
                 _finish_run(run, report)
     if not dry_run and (report.created or report.updated or report.conflicts):
@@ -281,6 +285,23 @@ def import_paths(
         _after_changes(only_added=not (report.updated or report.conflicts or lookups.changed_shared))
     logger.info("import finished %s", {k: v for k, v in report.as_dict().items() if k != "errors"})
     return report
+
+
+# Allocations between young-generation collections while importing (Python's default: 700).
+GC_YOUNG = 50_000
+
+
+def _collect_garbage_rarely() -> tuple[int, int, int]:
+    """Tune Python's cyclic collector for a run; return the thresholds to restore (with
+    gc.unfreeze()). What is loaded by now (Django, the directory's names, the rules) lives as
+    long as the run and is left out of every collection (frozen, before the parse workers are
+    forked from this process, which shares it with them), and the young generation is
+    collected after 50,000 allocations instead of 700. The import makes few reference cycles;
+    collecting cost its storing process 8 % of its time (0.08 ms a story)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, 20, 20)
+    return threshold
 
 
 def _after_changes(*, only_added: bool) -> None:
