@@ -175,7 +175,14 @@ class KillTests(RealRedisMixin, TransactionTestCase):
                     counted += count_read(article.pk, reader=f"{round_}-{hours_ago}", at=at)
             applied_before = ReadBatch.objects.count()
             process = self.flush_process()
-            time.sleep(rng.uniform(0.4, 1.2))
+            # Killed at a random moment once it has begun to write (its start, Django's, takes
+            # longer on a loaded machine than any fixed delay allows for).
+            deadline = time.monotonic() + 60
+            while (process.poll() is None and time.monotonic() < deadline
+                   and ReadBatch.objects.count() == applied_before
+                   and not self.redis.scard(cache.make_key(flushing.PENDING))):
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.3))
             process.kill()
             process.wait(timeout=30)
             if ReadBatch.objects.count() > applied_before and self.redis.scard(cache.make_key(flushing.PENDING)):
