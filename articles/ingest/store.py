@@ -129,7 +129,7 @@ class Lookups:
         named: dict[tuple[str, str], str] = {}
         for ref in refs:
             key = (ref.market, ref.code)
-            if key in keys and key not in stored and (not ref.in_text or (ref.suffixed and ref.name)):
+            if key in keys and key not in stored and _makes_known(ref):
                 named[key] = named.get(key) or ref.name
         if named:
             new = [Stock(market=market, code=code, name=name, name_source=Stock.NameSource.LEARNED)
@@ -151,11 +151,11 @@ class Lookups:
             key = (ref.market, ref.code)
             stock = self.stocks.get(key)
             if stock is None:
-                if ref.in_text and key not in self.stock_keys and not (ref.suffixed and ref.name):
+                if key not in self.stock_keys and not _makes_known(ref):
                     continue  # a number in brackets, not a stock the directory knows: no query
                 if key not in self.stocks:
                     stock = Stock.objects.filter(market=ref.market, code=ref.code).first()
-                if stock is None and (not ref.in_text or (ref.suffixed and ref.name)):
+                if stock is None and _makes_known(ref):
                     # Not in the directory: known from this story (its name for editors to confirm).
                     stock, _ = Stock.objects.get_or_create(
                         market=ref.market, code=ref.code,
@@ -184,6 +184,13 @@ class Lookups:
                 self.tags[name] = tag
             rows.append(tag)
         return rows
+
+
+def _makes_known(ref) -> bool:
+    """Whether a ref names a stock the directory may lack, to be created from the story: a
+    chart block's, or a code the text writes with its exchange and the company's name
+    (小米集团-W（01810.HK）); a bare number in brackets is no stock."""
+    return not ref.in_text or bool(ref.suffixed and ref.name)
 
 
 def _resolve_source(*, name: str | None, feed_name: str | None, key: str | None) -> Source | None:
